@@ -1,0 +1,74 @@
+# Two user-facing targets: `make book` and `make test`. Both create the environment first.
+#
+# The environment is a venv keyed by a hash of the dependency spec (the two lock
+# files), kept outside the clone so that a fresh clone (CI) reuses it instead of reinstalling
+# ~7 GB; a changed spec gets a fresh venv. A venv is only used once its `.complete` marker
+# exists, so an interrupted install is thrown away and redone, never half-used.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON_BOOTSTRAP ?= $(shell command -v python3.11 || command -v python3)
+VENV_ROOT ?= $(HOME)/.cache/thesis-compendium
+SPEC_FILES := requirements.lock requirements-nodeps.lock
+SPEC_HASH := $(shell cat $(SPEC_FILES) | sha256sum | cut -c1-12)
+VENV := $(VENV_ROOT)/venv-$(SPEC_HASH)
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.complete
+PROFILE ?= quick
+PYTEST_ARGS ?=
+export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
+export NUMBA_CACHE_DIR ?= $(VENV_ROOT)/numba-cache
+export MPLBACKEND := Agg
+
+.PHONY: help setup book test bench slurm-local python-path lock clean
+
+help:
+	@echo "make book    - set up the environment, execute every chapter ($(PROFILE) profile), build build/html"
+	@echo "make test    - set up the environment and run the test suite"
+	@echo "make bench   - run the benchmarks (JSON into build/bench/)"
+	@echo "make slurm-local - start a local single-node SLURM cluster (root, Debian)"
+	@echo "options: PROFILE=quick|full  PYTEST_ARGS='-k metrics'  VENV_ROOT=$(VENV_ROOT)"
+
+$(STAMP): $(SPEC_FILES)
+	@echo "[setup] creating $(VENV) (first time: several GB of wheels, a few minutes)"
+	rm -rf "$(VENV)"
+	$(PYTHON_BOOTSTRAP) -m venv "$(VENV)"
+	"$(PY)" -m pip install --quiet --upgrade pip
+	"$(PY)" -m pip install --quiet -r requirements.lock
+	"$(PY)" -m pip install --quiet --no-deps -r requirements-nodeps.lock
+	"$(PY)" -c "import torch, torchaudio, numba, h5py, soundfile, papermill, jupyter_book, mathjax, tinysoundfont"
+	touch "$(STAMP)"
+	@echo "[setup] ready: $(PY)"
+
+setup: $(STAMP)
+
+python-path: $(STAMP)
+	@echo "$(PY)"
+
+book: $(STAMP)
+	"$(PY)" -m thesis_lib.cli book --profile $(PROFILE)
+
+test: $(STAMP)
+	"$(PY)" -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	mkdir -p build/bench
+	for b in benchmarks/*.py; do \
+	  echo "[bench] $$b"; "$(PY)" "$$b" --out "build/bench/$$(basename $$b .py).json"; \
+	done
+
+slurm-local: $(STAMP)
+	bash slurm/local_cluster.sh start
+
+# Re-resolve the complete pinned set from pyproject.toml (maintainers only; needs the registry).
+lock:
+	rm -rf build/lock-venv
+	$(PYTHON_BOOTSTRAP) -m venv build/lock-venv
+	build/lock-venv/bin/pip install --quiet .
+	{ head -n 2 requirements.lock; build/lock-venv/bin/pip freeze --exclude thesis_lib; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+
+clean:
+	rm -rf build
