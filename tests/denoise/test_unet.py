@@ -1,0 +1,84 @@
+"""U-Net shape handling, residual identity at start, and capacity to fit a pair."""
+
+import pytest
+import torch
+
+from thesis_lib.denoise.loss import AuralLoss
+from thesis_lib.denoise.unet import UNet1d, UNetConfig, crop_to_length, pad_to_multiple
+
+torch.set_num_threads(1)
+
+
+@pytest.mark.parametrize("length", [1, 7, 255, 1001, 4097])
+def test_output_length_equals_input_length(length):
+    net = UNet1d(depth=4, width=4)
+    with torch.no_grad():
+        head = net.head
+        torch.nn.init.normal_(head.weight, std=0.1)  # a non-trivial residual
+        out = net(torch.randn(2, 1, length))
+    assert out.shape == (2, 1, length)
+
+
+@pytest.mark.parametrize("length,multiple", [(13, 8), (16, 8), (1, 32), (100, 1)])
+def test_pad_then_crop_roundtrip(length, multiple):
+    x = torch.randn(1, 1, length)
+    padded, n = pad_to_multiple(x, multiple)
+    assert padded.shape[-1] % multiple == 0 and padded.shape[-1] - length < multiple
+    assert torch.equal(crop_to_length(padded, n), x)
+
+
+def test_untrained_residual_net_is_identity_and_plain_net_is_zero():
+    y = torch.randn(1, 1, 500)
+    assert torch.equal(UNet1d(depth=2, width=4)(y), y)
+    assert torch.count_nonzero(UNet1d(depth=2, width=4, residual=False)(y)) == 0
+
+
+def test_channels_double_per_level_up_to_cap():
+    cfg = UNetConfig(depth=5, width=16, max_width=64)
+    assert [cfg.channels(i) for i in range(6)] == [16, 32, 64, 64, 64, 64]
+
+
+def test_groupnorm_is_affine_and_pooling_halves():
+    net = UNet1d(depth=3, width=8)
+    norms = [m for m in net.modules() if isinstance(m, torch.nn.GroupNorm)]
+    assert norms and all(m.affine for m in norms)
+    assert net.multiple == 8
+
+
+def test_prediction_does_not_leak_across_the_batch():
+    net = UNet1d(depth=3, width=4)
+    torch.nn.init.normal_(net.head.weight, std=0.1)
+    a, b = torch.randn(1, 1, 300), torch.randn(1, 1, 300)
+    with torch.no_grad():
+        both = net(torch.cat([a, b]))
+        assert torch.allclose(both[0:1], net(a), atol=1e-6)
+
+
+def test_bad_shape_is_rejected():
+    with pytest.raises(ValueError, match="mix to mono"):
+        UNet1d(depth=2, width=4)(torch.randn(1, 2, 100))
+
+
+@pytest.mark.slow
+def test_overfits_one_pair():
+    # One fixed (degraded, clean) pair: a network with enough capacity must memorise it.
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(0)
+    t = torch.arange(2048) / 8000
+    clean = 0.3 * torch.randn(1, 1, 2048, generator=g) + 0.3 * torch.sin(2 * torch.pi * 300 * t)
+    degraded = 0.7 * clean + 0.1 * torch.randn(1, 1, 2048, generator=g)
+    net = UNet1d(depth=3, width=16)
+    loss_fn = AuralLoss(resolutions=((256, 64, 256), (512, 128, 512), (128, 32, 128)))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    start = float(loss_fn(degraded, clean))
+    for _ in range(300):
+        opt.zero_grad()
+        loss = loss_fn(net(degraded), clean)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)  # as in training (§4.5)
+        opt.step()
+    with torch.no_grad():
+        final = float(loss_fn(net(degraded), clean))
+        err = float((net(degraded) - clean).abs().mean())
+    assert final < 0.3 * start
+    assert err < 0.3 * float((degraded - clean).abs().mean())
