@@ -193,23 +193,30 @@ def execute_chapter(source: Path, paths: BookPaths, profile: str = "quick", seed
         tmp_in = tmp_out.with_name(tmp_out.name + ".in.ipynb")
         nbformat.write(notebook, tmp_in)
         env_backup = os.environ.get("PYTHONPATH")
-        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(paths.repo), env_backup]))
+        # The kernel must import this thesis_lib (and the chapter's repository, if another).
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            dict.fromkeys(filter(None, [str(paths.repo), str(REPO_ROOT), env_backup])))
         try:
             result = papermill.execute_notebook(
                 str(tmp_in), str(tmp_out), parameters=parameters, kernel_name=kernel_name,
                 cwd=str(paths.repo), progress_bar=False, log_output=False)
         except PapermillExecutionError as exc:
             shutil.copyfile(tmp_out, failed)
+            first_line = next((ln for ln in str(exc.source).splitlines() if ln.strip()), "")
             raise ChapterFailed(
-                f"chapter `{name}` ({source}) failed in cell {exc.cell_index} "
-                f"(execution count {exc.exec_count}): {exc.ename}: {exc.evalue}\n"
-                f"the partial notebook is {failed}") from None
+                f"chapter `{name}` ({source}) failed in cell {exc.cell_index} of the executed "
+                f"notebook (execution count {exc.exec_count}, starting `{first_line.strip()}`): "
+                f"{exc.ename}: {exc.evalue}\nthe partial notebook is {failed}") from None
         finally:
             tmp_in.unlink(missing_ok=True)
             if env_backup is None:
                 os.environ.pop("PYTHONPATH", None)
             else:
                 os.environ["PYTHONPATH"] = env_backup
+        for cell in result.cells:  # fold the machine-specific injected paths away in the book
+            tags = cell.metadata.get("tags", [])
+            if "injected-parameters" in tags and "hide-cell" not in tags:
+                cell.metadata["tags"] = tags + ["hide-cell"]
         result.metadata["thesis"] = {"input_digest": digest, "profile": profile,
                                      "parameters": parameters}
         nbformat.write(result, tmp_out)
@@ -250,9 +257,10 @@ def build_site(paths: BookPaths, log=print) -> Path:
     shutil.copytree(mathjax_dir(), stage / "_static" / "mathjax", dirs_exist_ok=True)
 
     jb_out = paths.build_dir / "_jupyter_book"
-    cmd = [sys.executable, "-m", "jupyter_book", "build", str(stage), "--path-output", str(jb_out),
-           "--builder", "html"]
-    log(f"[book] building the site: {' '.join(cmd[2:])}")
+    # Jupyter Book 1 has no `python -m` entry point; call its click CLI through this interpreter.
+    cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build",
+           str(stage), "--path-output", str(jb_out), "--builder", "html"]
+    log(f"[book] building the site: jupyter-book {' '.join(cmd[3:])}")
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"jupyter-book failed (exit {proc.returncode}):\n{proc.stdout[-4000:]}\n"

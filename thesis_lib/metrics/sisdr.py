@@ -46,10 +46,10 @@ def si_sdr(reference, estimate, zero_mean: bool = False) -> float:
 
     Examples
     --------
-    >>> t = np.arange(1000)
-    >>> ref = np.sin(0.05 * t)
-    >>> round(si_sdr(ref, 0.5 * ref + 0.1 * np.cos(0.05 * t)), 3)  # orthogonal error
-    13.979
+    >>> phase = 2 * np.pi * 5 * np.arange(1000) / 1000   # five whole periods
+    >>> ref, err = np.sin(phase), np.cos(phase)          # orthogonal
+    >>> round(si_sdr(ref, 0.5 * ref + 0.1 * err), 6)     # 10 log10(0.5^2 / 0.1^2)
+    13.9794
     """
     ref, est = as_pair(reference, estimate)
     if zero_mean:

@@ -82,10 +82,9 @@ def hf_energy_ratio(x, cutoff: float = 0.25) -> float:
     Examples
     --------
     >>> n = np.arange(4096)
-    >>> hf_energy_ratio(np.sin(2 * np.pi * 0.05 * n)) < 1e-6
-    True
-    >>> round(hf_energy_ratio(np.sin(2 * np.pi * 0.4 * n)), 6)
-    1.0
+    >>> low, high = np.sin(2 * np.pi * 256 / 4096 * n), np.sin(2 * np.pi * 1536 / 4096 * n)
+    >>> round(hf_energy_ratio(low + 0.5 * high), 6)   # 0.25 / (1 + 0.25)
+    0.2
     """
     sig = as_signal(x)
     if not 0.0 < cutoff < 0.5:

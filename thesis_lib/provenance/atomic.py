@@ -18,6 +18,10 @@ from pathlib import Path
 def atomic_path(path):
     """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
 
+    The temporary name is hidden (leading dot), contains ``.partial`` and ends in
+    ``path``'s own suffix, so format-sniffing writers work and leftovers of a
+    killed process are easy to recognise and clean.
+
     On an exception the temporary file is removed and ``path`` is untouched.
 
     Examples
@@ -31,7 +35,9 @@ def atomic_path(path):
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    # Keep the real extension last: writers such as soundfile pick the format from it.
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix}",
+                                    dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
