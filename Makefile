@@ -42,15 +42,22 @@ $(STAMP): $(SPEC_FILES)
 	touch "$(STAMP)"
 	@echo "[setup] ready: $(PY)"
 
-setup: $(STAMP)
+setup: $(STAMP) build/bin/thesis
+
+# A `thesis` command bound to this clone and the shared environment (the venv is shared
+# between clones, so the package is not pip-installed into it).
+build/bin/thesis: $(STAMP)
+	mkdir -p build/bin
+	printf '#!/usr/bin/env bash\nPYTHONPATH="%s$${PYTHONPATH:+:$$PYTHONPATH}" exec "%s" -m thesis_lib.cli "$$@"\n' "$(CURDIR)" "$(PY)" > $@
+	chmod +x $@
 
 python-path: $(STAMP)
 	@echo "$(PY)"
 
-book: $(STAMP)
+book: $(STAMP) build/bin/thesis
 	"$(PY)" -m thesis_lib.cli book --profile $(PROFILE)
 
-test: $(STAMP)
+test: $(STAMP) build/bin/thesis
 	"$(PY)" -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
