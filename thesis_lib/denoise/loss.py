@@ -49,8 +49,10 @@ def stft_magnitude(x: torch.Tensor, n_fft: int, hop: int, win_length: int) -> to
         x = x.squeeze(1)
     x = x.float()
     window = torch.hann_window(win_length, device=x.device, dtype=torch.float32)
+    # reflection needs more samples than the half frame; very short inputs are zero-padded
+    pad_mode = "reflect" if x.shape[-1] > n_fft // 2 else "constant"
     spec = torch.stft(x, n_fft=n_fft, hop_length=hop, win_length=win_length, window=window,
-                      center=True, pad_mode="reflect", return_complex=True)
+                      center=True, pad_mode=pad_mode, return_complex=True)
     # clamp before the square root: its gradient is infinite at exactly zero
     return torch.clamp(spec.real ** 2 + spec.imag ** 2, min=1e-14).sqrt()
 

@@ -1,0 +1,112 @@
+"""Checkpoint files of the denoiser: save, resume, export for release, load for inference.
+
+A training checkpoint is a ``torch.save`` dictionary with
+
+``model_config``  the :class:`~thesis_lib.denoise.unet.UNetConfig` as a dict;
+``state_dict``    the network weights (float16 allowed in a release file);
+``train_config``  the training configuration as a dict (includes ``sample_rate``);
+``metrics``       per-epoch history and the best validation loss;
+``step``, ``epoch``, ``batch_in_epoch``  where training stands;
+``optimizer``, ``scheduler``, ``scaler``  states needed to resume (absent in a release);
+``finished``      whether every epoch ran.
+
+Files are written to a temporary name and renamed, so a job killed while
+saving leaves the previous checkpoint intact.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from thesis_lib.provenance import atomic_path
+
+from .unet import UNet1d, UNetConfig
+
+#: Where the released denoiser is shipped (see ``data_manifests/models.yml``).
+RELEASE_CHECKPOINT = Path(__file__).resolve().parents[2] / "data_manifests" / "models" / "unet_release.pt"
+
+_REQUIRED = ("model_config", "state_dict")
+
+
+def save_checkpoint(path, payload: dict) -> Path:
+    """Write ``payload`` to ``path`` atomically and return the path."""
+    missing = [k for k in _REQUIRED if k not in payload]
+    if missing:
+        raise ValueError(f"checkpoint payload lacks {missing}")
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    return Path(path)
+
+
+def read_checkpoint(path, map_location="cpu") -> dict:
+    """Load a checkpoint dictionary, with errors that say what to do.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file is not a denoiser checkpoint.
+    """
+    path = Path(path)
+    if not path.is_file():
+        if path.resolve() == RELEASE_CHECKPOINT:
+            raise FileNotFoundError(
+                f"the released denoiser {path} is missing; train one with "
+                "`thesis train --data ROOT --config full --out DIR` and pass "
+                "`--checkpoint DIR/best.pt`, or restore the release file listed in "
+                "data_manifests/models.yml")
+        raise FileNotFoundError(f"checkpoint {path} does not exist; check the path or train "
+                                "one with `thesis train`")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for corrupt files
+        raise ValueError(f"{path} is not a readable torch checkpoint ({exc}); delete it and "
+                         "re-run training, or point to another file") from exc
+    if not isinstance(payload, dict) or any(k not in payload for k in _REQUIRED):
+        raise ValueError(f"{path} is not a denoiser checkpoint (needs keys {_REQUIRED})")
+    return payload
+
+
+def load_denoiser(path=RELEASE_CHECKPOINT, device="cpu") -> tuple[UNet1d, dict]:
+    """Build the network stored in ``path`` in float32 eval mode on ``device``.
+
+    Returns the model and the checkpoint dictionary (without the weights).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> net = UNet1d(depth=2, width=4)
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "c.pt"
+    >>> _ = save_checkpoint(p, {"model_config": net.config.to_dict(),
+    ...                         "state_dict": net.state_dict(), "train_config": {"sample_rate": 44100}})
+    >>> model, meta = load_denoiser(p)
+    >>> model.config.depth, meta["train_config"]["sample_rate"], model.training
+    (2, 44100, False)
+    """
+    payload = read_checkpoint(path)
+    model = UNet1d(UNetConfig(**payload["model_config"]))
+    state = {k: v.float() if torch.is_floating_point(v) else v
+             for k, v in payload["state_dict"].items()}
+    model.load_state_dict(state)
+    model.to(device).eval()
+    meta = {k: v for k, v in payload.items() if k not in ("state_dict", "optimizer", "scheduler", "scaler")}
+    return model, meta
+
+
+def export_release(checkpoint, out, half: bool = True, extra: dict | None = None) -> Path:
+    """Strip optimiser/scheduler/scaler state and (optionally) store weights in float16.
+
+    The result is what ships as ``data_manifests/models/unet_release.pt``.
+    """
+    payload = read_checkpoint(checkpoint)
+    state = payload["state_dict"]
+    if half:
+        state = {k: v.half() if torch.is_floating_point(v) else v for k, v in state.items()}
+    release = {k: v for k, v in payload.items() if k not in ("optimizer", "scheduler", "scaler")}
+    release["state_dict"] = state
+    release["weights_dtype"] = "float16" if half else "float32"
+    release.update(extra or {})
+    return save_checkpoint(out, release)
