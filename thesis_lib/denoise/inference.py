@@ -1,0 +1,179 @@
+"""Overlap-add inference: denoise recordings of any length, rate and channel count.
+
+The network sees chunks of ``chunk`` samples that overlap by ``overlap`` samples.
+Each chunk's output is weighted by a window that rises smoothly (a raised-cosine
+ramp of ``overlap`` samples) at its inner edges and is flat elsewhere; the
+weighted outputs are summed and divided by the summed weights. Away from the
+ends the ramps of neighbouring chunks add to one, so the crossfade neither
+changes the level nor leaves a seam; the division also makes the first and last
+chunks exact and lets the last chunk be shorter (it is zero-padded, then cropped).
+
+Recordings at another rate than the model's are resampled to it with a
+polyphase filter (``scipy.signal.resample_poly``), denoised, resampled back and
+cropped or padded to the input length; each channel is denoised on its own.
+
+References
+----------
+.. [1] L. Terna, MSc thesis, Politecnico di Torino, 2026, §4.4 and §6.1
+   (overlap-add with smooth windows for full-length tracks).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy.signal import resample_poly
+
+from .checkpoint import RELEASE_CHECKPOINT, load_denoiser
+
+
+def crossfade_weights(length: int, overlap: int, ramp_in: bool, ramp_out: bool) -> np.ndarray:
+    """Flat-top window with raised-cosine ramps of ``overlap`` samples at the chosen ends.
+
+    Examples
+    --------
+    >>> w = crossfade_weights(8, 4, True, True)
+    >>> w[:4] + w[4:]  # the rising and falling ramps of neighbours sum to one
+    array([1., 1., 1., 1.])
+    """
+    w = np.ones(length)
+    if overlap > 0:
+        ramp = 0.5 - 0.5 * np.cos(np.pi * (np.arange(overlap) + 0.5) / overlap)
+        if ramp_in:
+            w[:overlap] = ramp
+        if ramp_out:
+            w[length - overlap:] *= ramp[::-1]
+    return w
+
+
+def overlap_add(fn, signal: np.ndarray, chunk: int, overlap: int, progress: bool = False) -> np.ndarray:
+    """Apply ``fn`` (1-D array → same-length array) chunk by chunk with a crossfade.
+
+    Parameters
+    ----------
+    fn : callable
+        Maps a batch ``(n_chunks, chunk)`` float32 array to an array of that shape.
+    signal : ndarray, shape (T,)
+    chunk, overlap : int
+        Chunk length and overlap in samples, ``0 ≤ 2·overlap ≤ chunk``.
+    progress : bool
+        Show a tqdm progress bar over chunks.
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).standard_normal(1003)
+    >>> bool(np.allclose(overlap_add(lambda b: 2 * b, x, 256, 64), 2 * x))
+    True
+    """
+    signal = np.asarray(signal, dtype=np.float64)
+    if chunk < 1 or overlap < 0 or 2 * overlap > chunk:
+        raise ValueError(f"need chunk ≥ 1 and 0 ≤ 2·overlap ≤ chunk, got chunk={chunk}, overlap={overlap}")
+    n = signal.size
+    hop = chunk - overlap
+    starts = list(range(0, max(n - overlap, 1), hop))
+    out = np.zeros(n)
+    weight = np.zeros(n)
+    iterator = starts
+    if progress:
+        from tqdm.auto import tqdm
+        iterator = tqdm(starts, desc="denoise", unit="chunk")
+    for i, start in enumerate(iterator):
+        piece = signal[start:start + chunk]
+        padded = np.zeros(chunk, dtype=np.float32)
+        padded[:piece.size] = piece
+        result = np.asarray(fn(padded[None]), dtype=np.float64)[0, :piece.size]
+        w = crossfade_weights(chunk, overlap, ramp_in=i > 0, ramp_out=i < len(starts) - 1)[:piece.size]
+        out[start:start + piece.size] += w * result
+        weight[start:start + piece.size] += w
+    return out / np.maximum(weight, 1e-12)
+
+
+class Denoiser:
+    """A trained U-Net ready to restore whole recordings.
+
+    Parameters
+    ----------
+    checkpoint : path, optional
+        Defaults to the released model ``data_manifests/models/unet_release.pt``.
+    device : str
+        Torch device for inference (CPU by default).
+    chunk_seconds, overlap_seconds : float
+        Overlap-add chunk and crossfade lengths at the model's sample rate.
+    """
+
+    def __init__(self, checkpoint=RELEASE_CHECKPOINT, device: str = "cpu",
+                 chunk_seconds: float = 5.0, overlap_seconds: float = 0.25, model=None,
+                 sample_rate: int | None = None):
+        if model is None:
+            model, meta = load_denoiser(checkpoint, device)
+            sample_rate = sample_rate or meta.get("train_config", {}).get("sample_rate", 44_100)
+        self.model = model.eval()
+        self.device = device
+        self.sample_rate = int(sample_rate or 44_100)
+        self.chunk = max(self.model.multiple, int(round(chunk_seconds * self.sample_rate)))
+        self.overlap = min(int(round(overlap_seconds * self.sample_rate)), self.chunk // 2)
+
+    @torch.no_grad()
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        y = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))[:, None].to(self.device)
+        return self.model(y)[:, 0].cpu().numpy()
+
+    def __call__(self, audio, sample_rate: int, progress: bool = False) -> np.ndarray:
+        """Denoise ``audio`` of shape ``(T,)`` or ``(T, channels)`` recorded at ``sample_rate``.
+
+        Returns an array of the same shape, at the same rate.
+        """
+        audio = np.asarray(audio, dtype=np.float64)
+        if audio.ndim not in (1, 2) or audio.shape[0] == 0:
+            raise ValueError(f"expected audio of shape (samples,) or (samples, channels), got {audio.shape}")
+        if not np.all(np.isfinite(audio)):
+            raise ValueError("audio contains NaN or infinite samples; clean the file first")
+        mono = audio.ndim == 1
+        channels = audio[:, None] if mono else audio
+        out = np.empty_like(channels)
+        for c in range(channels.shape[1]):
+            sig = _resample(channels[:, c], sample_rate, self.sample_rate)
+            restored = overlap_add(self._run, sig, self.chunk, self.overlap, progress)
+            out[:, c] = _fit_length(_resample(restored, self.sample_rate, sample_rate), channels.shape[0])
+        return out[:, 0] if mono else out
+
+
+def denoise_file(src, dst, checkpoint=RELEASE_CHECKPOINT, device: str = "cpu", progress: bool = True,
+                 **kwargs) -> Path:
+    """Read ``src`` (any rate and channel count), denoise it, write ``dst`` atomically.
+
+    The output has the input's sample rate, length and channel count, as float32 WAV.
+    """
+    import soundfile as sf
+
+    from thesis_lib.provenance import atomic_path
+
+    src, dst = Path(src), Path(dst)
+    if not src.is_file():
+        raise FileNotFoundError(f"input {src} does not exist; give the path of an audio file")
+    try:
+        audio, rate = sf.read(src, dtype="float64", always_2d=False)
+    except Exception as exc:  # noqa: BLE001 - libsndfile errors are opaque
+        raise ValueError(f"cannot read {src} as audio ({exc}); convert it to WAV or FLAC first") from exc
+    if audio.size == 0:
+        raise ValueError(f"{src} holds no samples; pass a non-empty recording")
+    restored = Denoiser(checkpoint, device=device, **kwargs)(audio, rate, progress=progress)
+    with atomic_path(dst) as tmp:
+        sf.write(tmp, restored.astype(np.float32), rate, subtype="FLOAT", format="WAV")
+    return dst
+
+
+def _resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
+    if rate_in == rate_out:
+        return x
+    ratio = Fraction(int(rate_out), int(rate_in))
+    return resample_poly(x, ratio.numerator, ratio.denominator)
+
+
+def _fit_length(x: np.ndarray, n: int) -> np.ndarray:
+    if x.size >= n:
+        return x[:n]
+    return np.pad(x, (0, n - x.size))
