@@ -1,0 +1,30 @@
+"""XMCD acquisitions: NeXus I/O, double difference, normalisation, synthetic beamline.
+
+Reading real or synthetic data::
+
+    from thesis_lib.xmcd import read_series, double_difference, robust_normalise, reference_image
+    series = read_series("data/s2")                 # folder of per-position NeXus files + series.yml
+    D, valid = double_difference(series.files[0])   # eq. 2.2, invalid pixels 0 / False
+    Z = robust_normalise(D, valid)                  # (D - median) / IQR, percentile fallback
+    ref, ref_valid = reference_image(read_series("data/reference"), how="median")
+
+Writing the synthetic stand-ins of Table 5.2 (with ground truth beside the
+files): :func:`thesis_lib.xmcd.phantom.write_phantom` or ``thesis phantom``.
+"""
+
+from .dichroism import average_frames, dichroic_stack, double_difference, reference_image
+from .errors import (CorruptFileError, FrameShapeError, InvalidFrameError, MissingCombinationError,
+                     MissingDatasetError, NonFiniteFrameError, SeriesLayoutError, UnknownSeriesError,
+                     XMCDDataError)
+from .nexus import COMBINATIONS, DEFAULT_MAPPING, ScanFile, nexus_tree, pixel_validity, read_scan, write_scan
+from .normalise import RobustNormaliser, robust_normalise
+from .series import Series, describe_series, read_series, signal_cycles, write_series_yml
+
+__all__ = [
+    "average_frames", "dichroic_stack", "double_difference", "reference_image",
+    "COMBINATIONS", "DEFAULT_MAPPING", "ScanFile", "nexus_tree", "pixel_validity", "read_scan",
+    "write_scan", "RobustNormaliser", "robust_normalise", "Series", "describe_series", "read_series",
+    "signal_cycles", "write_series_yml", "XMCDDataError", "CorruptFileError", "FrameShapeError",
+    "InvalidFrameError", "MissingCombinationError", "MissingDatasetError", "NonFiniteFrameError",
+    "SeriesLayoutError", "UnknownSeriesError",
+]

@@ -1,0 +1,355 @@
+"""Synthetic beamline: the acquisitions of Table 5.2 with their ground truth.
+
+Each scan position *t* yields four detector-frame stacks following eq. 2.1,
+
+.. math:: I_{h,m}^{(t)} = \\mathrm{clip}\\big(\\mathrm{Poisson}(g_{h,m,t}\\, e\\,
+          (S_0(p - \\delta_t) + h\\,m\\,s_t\\,S_\\mathrm{mag}(p - \\delta_t)) + e\\,d(p))
+          + \\mathcal{N}(0, \\sigma_r^2),\\ 0,\\ \\mathrm{full\\ scale}\\big)
+
+with *e* the frame exposure, *g* helicity-dependent gain fluctuations, *d* the
+dark rate of hot pixels, :math:`\\delta_t` a sub-pixel drift with rare jumps
+and :math:`s_t` the tape magnetisation averaged under the beam
+(:mod:`thesis_lib.xmcd.tape`) at the *true* scan position (the stage's step is
+off by a few per cent from the nominal one it records). Background and
+footprint come from :class:`~thesis_lib.xmcd.scene.DetectorScene`.
+
+Seeds: ``geometry_seed`` fixes everything a ground truth holds (scene,
+footprint, drift, step and beam errors, tape); ``seed`` fixes the counting
+noise, read noise and gain fluctuations. Same seeds give identical bytes.
+
+Output of :func:`write_phantom` (``OUT/<series_id>/`` per series and
+``OUT/reference/``): ``scan_00000.nxs ...`` (what a reader of real data sees),
+``series.yml`` (the experiment log: nominal step, tape speed, integration,
+repeats, nominal beam, test tone), ``ground_truth.npz`` (``footprint`` int8
+H×W in {-1, 0, 1}, ``s_true`` per file, ``shift_px`` T×2 (dy, dx),
+``beam_fwhm_um`` (2,), ``step_um`` true step; plus ``s_mag`` counts/s,
+``positions_true_um``, ``gain`` T×4, ``count_time_s``) and a hidden
+``.phantom.json`` used to resume or skip finished work.
+
+References
+----------
+.. [1] L. Terna, "Recovering audio heritage using synchrotron X-rays and machine
+   learning techniques", MSc thesis, Politecnico di Torino, 2026, eqs. 2.1-2.2,
+   §3.3, §5.1, Table 5.2.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import io
+import json
+import os
+import zipfile
+import zlib
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from thesis_lib.provenance import atomic_path, write_json_atomic
+
+from .errors import UnknownSeriesError
+from .nexus import COMBINATIONS, write_scan
+from .scene import DetectorScene, SceneParams
+from .series import write_series_yml
+from .tape import beam_average, recorded_tape
+
+MANIFEST = Path(__file__).resolve().parents[2] / "data_manifests" / "xmcd_table_5_2.yml"
+#: Bump when the generated data change for equal settings (invalidates caches).
+PHANTOM_VERSION = 1
+_MARKER = ".phantom.json"
+
+
+@dataclass(frozen=True)
+class SeriesSpec:
+    """One acquisition series: what Table 5.2 states about it."""
+
+    id: str
+    integration_s: float
+    repeats: int
+    step_um: float
+    cycles: float | None = None
+    n_files: int | None = None
+    tone_hz: float = 261.0
+    beam_um: tuple = (26.0, 25.0)
+    saturated: bool = False
+
+    def n_positions(self, tape_speed_m_s) -> int:
+        """Files in the series: ``n_files``, or enough steps to span ``cycles`` of the tone."""
+        if self.n_files is not None:
+            return int(self.n_files)
+        wavelength_um = tape_speed_m_s * 1e6 / self.tone_hz
+        return max(2, int(round(self.cycles * wavelength_um / self.step_um)))
+
+
+@dataclass(frozen=True)
+class PhantomConfig:
+    """Everything that shapes the synthetic data (defaults: the ``quick`` profile)."""
+
+    detector: int = 128
+    seed: int = 0
+    geometry_seed: int = 2022
+    tape_speed_m_s: float = 0.381
+    frames_per_acquisition: int = 1
+    noise: bool = True
+    read_noise_counts: float = 2.5
+    full_scale: int = 4095
+    gain_sigma: float = 0.003
+    step_error: float = 0.03
+    beam_error: float = 0.08
+    drift_px: float = 0.25
+    drift_memory: float = 0.95
+    jump_probability: float = 0.015
+    jump_px: tuple = (1.5, 3.0)
+    record_level: float = 0.8
+    azimuth_deg: float = 0.5
+    compression: str | None = None
+    scene: SceneParams = field(default_factory=SceneParams)
+
+
+def load_manifest(path=MANIFEST) -> dict:
+    """Series of the manifest as ``{id: SeriesSpec}`` (the reference under ``"reference"``)."""
+    doc = yaml.safe_load(Path(path).read_text())
+    common = {"tone_hz": float(doc["test_tone_hz"]), "beam_um": tuple(doc["beam_um"])}
+    specs = {s["id"]: SeriesSpec(**{**common, **s}) for s in doc["series"]}
+    specs["reference"] = SeriesSpec(**{**common, **doc["reference"]})
+    return specs
+
+
+def profile_settings(profile="quick", path=MANIFEST) -> dict:
+    """Detector size and readout settings of a manifest profile (``quick`` or ``full``)."""
+    profiles = yaml.safe_load(Path(path).read_text())["profiles"]
+    if profile not in profiles:
+        raise ValueError(f"unknown profile {profile!r} in {path}; choose one of {sorted(profiles)}")
+    return dict(profiles[profile])
+
+
+class SyntheticSeries:
+    """One series of the synthetic beamline: truth, expected counts and noisy frames.
+
+    Examples
+    --------
+    >>> spec = SeriesSpec("demo", integration_s=2.0, repeats=1, step_um=200.0, cycles=1.0)
+    >>> ser = SyntheticSeries(spec, PhantomConfig(detector=32))
+    >>> ser.n_files, ser.frames(0)[(1, 1)].shape, ser.frames(0)[(1, 1)].dtype.name
+    (7, (2, 32, 32), 'uint16')
+    """
+
+    def __init__(self, spec: SeriesSpec, config: PhantomConfig = PhantomConfig()):
+        self.spec, self.config = spec, config
+        self.scene = _scene(config.geometry_seed, config.detector, config.scene)
+        self._key = zlib.crc32(spec.id.encode())
+        geo = np.random.default_rng([config.geometry_seed, self._key])
+        self.n_files = spec.n_positions(config.tape_speed_m_s)
+        self.step_um = spec.step_um * (1 + geo.uniform(-config.step_error, config.step_error))
+        self.beam_fwhm_um = np.asarray(spec.beam_um, float) * (1 + geo.uniform(-config.beam_error,
+                                                                               config.beam_error, 2))
+        start = float(np.round(geo.uniform(1000.0, 2000.0), 1))
+        self.positions_nominal_um = start + spec.step_um * np.arange(self.n_files)
+        self.positions_true_um = start + self.step_um * np.arange(self.n_files)
+        self.shift_px = self._drift(geo)
+        self.s_true = self._tape(geo, start)
+        self.count_time_s = spec.integration_s / config.frames_per_acquisition
+        self.n_frames = config.frames_per_acquisition * spec.repeats
+        noise = np.random.default_rng([config.seed, self._key, 1])
+        self.gain = (1 + config.gain_sigma * noise.standard_normal((self.n_files, 4))
+                     if config.noise else np.ones((self.n_files, 4)))
+
+    def _drift(self, geo):
+        """Slow mean-reverting drift (std ``drift_px``) plus rare persistent jumps, in pixels."""
+        c = self.config
+        scale = c.detector / 128.0
+        rho = c.drift_memory
+        slow = np.zeros((self.n_files, 2))
+        slow[0] = c.drift_px * geo.standard_normal(2)
+        for t in range(1, self.n_files):
+            slow[t] = rho * slow[t - 1] + np.sqrt(1 - rho**2) * c.drift_px * geo.standard_normal(2)
+        jumps = np.zeros((self.n_files, 2))
+        for t in np.nonzero(geo.random(self.n_files) < c.jump_probability)[0]:
+            angle = geo.uniform(0, 2 * np.pi)
+            jumps[t:] += geo.uniform(*c.jump_px) * np.array([np.sin(angle), np.cos(angle)])
+        return scale * (slow + jumps)
+
+    def _tape(self, geo, start):
+        c, spec = self.config, self.spec
+        tape_seed = int(geo.integers(2**32))
+        if spec.saturated:
+            return np.ones(self.n_files)
+        margin = 6 * float(max(self.beam_fwhm_um))
+        first = self.positions_true_um[0] - margin
+        length = self.positions_true_um[-1] - first + margin
+        tape = recorded_tape(spec.tone_hz, length / (c.tape_speed_m_s * 1e6), c.tape_speed_m_s,
+                             start_um=first, level=c.record_level, seed=tape_seed)
+        return beam_average(tape, self.positions_true_um, self.beam_fwhm_um, azimuth_deg=c.azimuth_deg)
+
+    # -- images -------------------------------------------------------------------------------
+    def magnetic_term(self, t) -> np.ndarray:
+        """``S_mag`` (counts/s) as seen in file ``t`` (translated by its drift)."""
+        return self.scene.magnetic(self.shift_px[t])
+
+    def expected_counts(self, t) -> dict:
+        """Mean counts of one frame for each (h, m) of file ``t`` (before clipping)."""
+        sc, e = self.scene, self.count_time_s
+        s0, smag = sc.terms(self.shift_px[t])
+        return {hm: self.gain[t, k] * e * sc.response * (s0 + hm[0] * hm[1] * self.s_true[t] * smag)
+                + e * sc.dark_counts_per_s for k, hm in enumerate(COMBINATIONS)}
+
+    def frames(self, t) -> dict:
+        """Frame stacks of file ``t``: uint16 counts, or float64 expected counts without noise."""
+        c = self.config
+        lam = self.expected_counts(t)
+        shape = (self.n_frames,) + self.scene.shape
+        if not c.noise:
+            return {hm: np.minimum(np.broadcast_to(lam[hm], shape), c.full_scale).astype(np.float64)
+                    for hm in COMBINATIONS}
+        rng = np.random.default_rng([c.seed, self._key, 2, t])
+        out = {}
+        for hm in COMBINATIONS:
+            counts = rng.poisson(np.broadcast_to(lam[hm], shape)).astype(np.float64)
+            counts += c.read_noise_counts * rng.standard_normal(shape)
+            out[hm] = np.clip(np.rint(counts), 0, c.full_scale).astype(np.uint16)
+        return out
+
+    def ground_truth(self) -> dict:
+        return {"footprint": self.scene.footprint, "s_true": self.s_true.astype(np.float64),
+                "shift_px": self.shift_px, "beam_fwhm_um": self.beam_fwhm_um,
+                "step_um": np.float64(self.step_um), "s_mag": self.scene.magnetic(),
+                "positions_true_um": self.positions_true_um, "gain": self.gain,
+                "count_time_s": np.float64(self.count_time_s)}
+
+    def series_meta(self) -> dict:
+        """The experiment log written to ``series.yml`` (nominal values only)."""
+        spec, c = self.spec, self.config
+        meta = {"experiment": "Synthetic beamline (stand-in for GALAXIES Nov 22)", "series_id": spec.id,
+                "tape_speed_m_s": c.tape_speed_m_s, "integration_s": spec.integration_s,
+                "polarisations": 2, "repeats": spec.repeats, "step_um": spec.step_um,
+                "beam_um": list(spec.beam_um)}
+        if spec.saturated:
+            meta["signal"] = "saturated region (no tone)"
+        else:
+            meta.update(signal="sine", test_tone_hz=spec.tone_hz)
+        return meta
+
+    # -- writing ------------------------------------------------------------------------------
+    def write(self, folder, overwrite=False) -> Path:
+        """Write the series into ``folder``, skipping files a previous run finished."""
+        folder = Path(folder)
+        marker = {"version": PHANTOM_VERSION, "spec": asdict(self.spec), "config": asdict(self.config)}
+        if _check_marker(folder, marker, overwrite):
+            return folder
+        write_json_atomic(folder / _MARKER, {**marker, "complete": False})
+        c, spec = self.config, self.spec
+        t0 = _dt.datetime(2022, 11, 15, 8) + _dt.timedelta(hours=self._key % 97)
+        per_file = _dt.timedelta(seconds=4 * spec.integration_s * spec.repeats + 12)
+        for t in range(self.n_files):
+            path = folder / f"scan_{t:05d}.nxs"
+            if path.exists():
+                continue
+            write_scan(path, self.frames(t), position_um=self.positions_nominal_um[t],
+                       integration_s=spec.integration_s, count_time_s=self.count_time_s,
+                       repeats=spec.repeats, step_um=spec.step_um, beam_um=spec.beam_um,
+                       pixel_mask=self.scene.pixel_mask, saturation_value=c.full_scale,
+                       start_time=(t0 + t * per_file).isoformat(), compression=c.compression,
+                       title=f"synthetic XMCD scan {spec.id} position {t}")
+        write_npz_deterministic(folder / "ground_truth.npz", self.ground_truth())
+        write_series_yml(folder, self.series_meta())
+        write_json_atomic(folder / _MARKER, {**marker, "complete": True})
+        return folder
+
+
+def write_phantom(out_dir, series="all", detector=128, seed=0, config=None, *, workers=None,
+                  overwrite=False, manifest=MANIFEST, on_done=None) -> dict:
+    """Write the synthetic acquisitions of the manifest under ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+    series : "all", str or list of str
+        Series ids of the manifest (``"s1"`` ... ``"s8"``, ``"reference"``);
+        ``"all"`` means every series plus the reference.
+    detector, seed : int
+        Detector size (pixels per side) and noise seed; they override ``config``.
+    config : PhantomConfig, optional
+    workers : int, optional
+        Processes writing series in parallel (default: up to the CPU count).
+    overwrite : bool
+        Replace series written earlier with different settings (otherwise an
+        error says so).
+    on_done : callable, optional
+        Called with each series id when it is finished (progress bars).
+
+    Returns
+    -------
+    dict ``{series_id: folder}``
+    """
+    specs = load_manifest(manifest)
+    wanted = list(specs) if series == "all" else ([series] if isinstance(series, str) else list(series))
+    wanted = [w.strip() for item in wanted for w in item.split(",") if w.strip()]
+    unknown = [w for w in wanted if w not in specs]
+    if unknown:
+        raise UnknownSeriesError(f"unknown series {unknown} (manifest {manifest} defines {sorted(specs)}); "
+                                 "use one of those ids or 'all'")
+    config = replace(config or PhantomConfig(), detector=int(detector), seed=int(seed))
+    out_dir = Path(out_dir)
+    # largest series first so that the pool stays busy
+    jobs = sorted(wanted, key=lambda s: -specs[s].n_positions(config.tape_speed_m_s) * specs[s].repeats)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    done = {}
+    if workers == 1:
+        for sid in jobs:
+            done[sid] = SyntheticSeries(specs[sid], config).write(out_dir / sid, overwrite)
+            on_done and on_done(sid)
+    else:
+        with ProcessPoolExecutor(workers) as pool:
+            futures = {sid: pool.submit(_write_one, specs[sid], config, out_dir / sid, overwrite)
+                       for sid in jobs}
+            for sid, fut in futures.items():
+                done[sid] = fut.result()
+                on_done and on_done(sid)
+    return {sid: done[sid] for sid in wanted}
+
+
+def read_ground_truth(folder) -> dict:
+    """The ``ground_truth.npz`` of a phantom series as a dict of arrays."""
+    with np.load(Path(folder) / "ground_truth.npz") as npz:
+        return {k: npz[k] for k in npz.files}
+
+
+def write_npz_deterministic(path, arrays: dict) -> Path:
+    """Like ``numpy.savez`` but with fixed zip timestamps, so equal arrays give equal bytes."""
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as zf:
+        for name, value in arrays.items():
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, np.asanyarray(value), allow_pickle=False)
+            zf.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), buf.getvalue())
+    return Path(path)
+
+
+def _write_one(spec, config, folder, overwrite):
+    return SyntheticSeries(spec, config).write(folder, overwrite)
+
+
+@functools.lru_cache(maxsize=4)
+def _scene(geometry_seed, detector, params):
+    return DetectorScene((detector, detector), np.random.default_rng([geometry_seed, 0x5CE]), params)
+
+
+def _check_marker(folder, marker, overwrite) -> bool:
+    """True when ``folder`` already holds this exact series; prepares it otherwise."""
+    path = folder / _MARKER
+    if path.exists():
+        old = json.loads(path.read_text())
+        same = {k: old.get(k) for k in marker} == json.loads(json.dumps(marker))
+        if same:
+            return bool(old.get("complete"))
+    elif not any(folder.glob("*.nxs")):
+        return False
+    if not overwrite:
+        raise FileExistsError(f"{folder} holds acquisitions written with other settings (or not by the "
+                              "phantom); choose another output folder or pass overwrite=True / --overwrite")
+    for stale in list(folder.glob("scan_*.nxs")) + [folder / "ground_truth.npz", folder / "series.yml", path]:
+        stale.unlink(missing_ok=True)
+    return False
