@@ -135,7 +135,7 @@ class SyntheticSeries:
     >>> spec = SeriesSpec("demo", integration_s=2.0, repeats=1, step_um=200.0, cycles=1.0)
     >>> ser = SyntheticSeries(spec, PhantomConfig(detector=32))
     >>> ser.n_files, ser.frames(0)[(1, 1)].shape, ser.frames(0)[(1, 1)].dtype.name
-    (7, (2, 32, 32), 'uint16')
+    (7, (1, 32, 32), 'uint16')
     """
 
     def __init__(self, spec: SeriesSpec, config: PhantomConfig = PhantomConfig()):
