@@ -146,12 +146,20 @@ def write_wav(path, audio, rate: int, subtype: str = "FLOAT") -> Path:
     """Write ``audio`` (``(samples,)`` or ``(channels, samples)``) as a WAV file, atomically.
 
     The default subtype stores 32-bit float samples, which avoids re-quantising
-    the clips between pipeline stages (thesis §4.1).
+    the clips between pipeline stages (thesis §4.1). Float files are written by
+    ``scipy.io.wavfile`` rather than libsndfile because libsndfile stamps a
+    ``PEAK`` chunk with the wall-clock time into float WAVs: the same samples
+    written twice would differ in bytes, defeating byte-level reproducibility
+    checks of generated datasets.
     """
+    from scipy.io import wavfile
     audio = np.asarray(audio)
     if not np.all(np.isfinite(audio)):
         raise ValueError(f"refusing to write NaN/inf samples to {path}; check the transform")
     frames = audio if audio.ndim == 1 else audio.T
     with atomic_path(path) as tmp:
-        sf.write(str(tmp), frames, int(rate), subtype=subtype, format="WAV")
+        if subtype == "FLOAT":
+            wavfile.write(tmp, int(rate), np.ascontiguousarray(frames, dtype=np.float32))
+        else:
+            sf.write(str(tmp), frames, int(rate), subtype=subtype, format="WAV")
     return Path(path)

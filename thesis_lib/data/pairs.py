@@ -143,8 +143,16 @@ def _write_params(out_root: Path, doc: dict) -> None:
     write_json_atomic(path, doc)
 
 
+_PARTIAL_RE = re.compile(r"^\.(?P<stem>.+)\.[^.]+\.partial(?P<suffix>(\.[^.]*)?)$")
+
+
 def _remove_stale_partials(out_root: Path, targets) -> int:
-    # atomic_path names its temporaries ".<final name>.<random>.partial" beside the target.
+    """Delete temporaries that a killed run left beside this fraction's targets.
+
+    ``atomic_path`` names them ``.<stem>.<random>.partial<suffix>`` beside the
+    target; only those whose target belongs to this fraction are touched, so
+    concurrently running array tasks never delete each other's files.
+    """
     removed = 0
     by_folder = {}
     for target in targets:
@@ -152,9 +160,9 @@ def _remove_stale_partials(out_root: Path, targets) -> int:
     for folder, names in by_folder.items():
         if not folder.is_dir():
             continue
-        for tmp in folder.glob(".*.partial"):
-            final = tmp.name[1:].rsplit(".", 2)[0]
-            if final in names:
+        for tmp in folder.glob(".*.partial*"):
+            match = _PARTIAL_RE.match(tmp.name)
+            if match and match["stem"] + match["suffix"] in names:
                 tmp.unlink(missing_ok=True)
                 removed += 1
     return removed
