@@ -1,0 +1,107 @@
+"""Synthetic beamline: interface contract, determinism, ground truth, re-runs."""
+
+import numpy as np
+import pytest
+import yaml
+from dataclasses import replace
+
+from thesis_lib.xmcd import UnknownSeriesError, double_difference, read_series
+from thesis_lib.xmcd.phantom import (PhantomConfig, SyntheticSeries, load_manifest, read_ground_truth,
+                                     write_phantom)
+
+
+def _all_bytes(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_contract_folders_ground_truth_and_series_yml(tmp_path, tiny_manifest):
+    out = write_phantom(tmp_path / "out", "all", detector=32, seed=0, manifest=tiny_manifest, workers=1)
+    assert sorted(out) == ["reference", "t1", "t2"]
+    gt = read_ground_truth(out["t1"])
+    n = len(read_series(out["t1"]))
+    assert n == 7 and gt["footprint"].dtype == np.int8 and gt["footprint"].shape == (32, 32)
+    assert set(np.unique(gt["footprint"])) == {-1, 0, 1}
+    assert gt["s_true"].dtype == np.float64 and gt["s_true"].shape == (n,)
+    assert gt["shift_px"].shape == (n, 2) and gt["beam_fwhm_um"].shape == (2,)
+    # the stage's true step differs from the nominal one by at most the configured few per cent
+    assert gt["step_um"] != 200.0 and abs(gt["step_um"] / 200.0 - 1) <= PhantomConfig().step_error
+    meta = yaml.safe_load((out["t1"] / "series.yml").read_text())
+    assert meta["step_um"] == 200.0 and meta["test_tone_hz"] == 261.0 and meta["tape_speed_m_s"] == 0.381
+    assert meta["beam_um"] == [26.0, 25.0] and meta["integration_s"] == 2.0 and meta["repeats"] == 2
+    assert not any(k in meta for k in ("footprint", "s_true", "shift_px", "seed"))
+    # the reference is a saturated region: s = 1 everywhere
+    np.testing.assert_array_equal(read_ground_truth(out["reference"])["s_true"], np.ones(3))
+
+
+def test_same_seed_same_bytes_different_seed_same_geometry(tmp_path, tiny_manifest):
+    a = write_phantom(tmp_path / "a", "t1,reference", detector=32, seed=5, manifest=tiny_manifest, workers=2)
+    b = write_phantom(tmp_path / "b", ["t1", "reference"], detector=32, seed=5, manifest=tiny_manifest, workers=1)
+    for sid in a:
+        assert _all_bytes(a[sid]) == _all_bytes(b[sid])
+    c = write_phantom(tmp_path / "c", "t1", detector=32, seed=6, manifest=tiny_manifest, workers=1)
+    ga, gc = read_ground_truth(a["t1"]), read_ground_truth(c["t1"])
+    for key in ("footprint", "s_true", "shift_px", "beam_fwhm_um", "step_um", "s_mag"):
+        np.testing.assert_array_equal(ga[key], gc[key])
+    fa, fc = read_series(a["t1"]).files[0].frames, read_series(c["t1"]).files[0].frames
+    assert not np.array_equal(fa[(1, 1)], fc[(1, 1)])
+    # ... but only by noise: both scatter around the same mean
+    assert abs(np.mean(fa[(1, 1)] - fc[(1, 1)])) < 1.0
+
+
+def test_unknown_series_id(tmp_path, tiny_manifest):
+    with pytest.raises(UnknownSeriesError, match=r"\['s9'\].*manifest.yml.*'all'"):
+        write_phantom(tmp_path, "t1,s9", manifest=tiny_manifest)
+
+
+def test_rerun_skips_finished_and_refuses_other_settings(tmp_path, tiny_manifest):
+    out = write_phantom(tmp_path, "t2", detector=32, manifest=tiny_manifest, workers=1)["t2"]
+    stamp = {p.name: p.stat().st_mtime_ns for p in out.glob("*.nxs")}
+    write_phantom(tmp_path, "t2", detector=32, manifest=tiny_manifest, workers=1)
+    assert stamp == {p.name: p.stat().st_mtime_ns for p in out.glob("*.nxs")}
+    with pytest.raises(FileExistsError, match="t2.*overwrite"):
+        write_phantom(tmp_path, "t2", detector=32, seed=1, manifest=tiny_manifest, workers=1)
+    write_phantom(tmp_path, "t2", detector=32, seed=1, manifest=tiny_manifest, workers=1, overwrite=True)
+    assert read_series(out).files[0].frames[(1, 1)].shape == (1, 32, 32)
+
+
+def test_interrupted_series_resumes_to_identical_files(tmp_path, tiny_spec, tiny_config):
+    ser = SyntheticSeries(tiny_spec, tiny_config)
+    full = _all_bytes(ser.write(tmp_path / "full"))
+    part = ser.write(tmp_path / "part")
+    for name in ("scan_00003.nxs", "scan_00006.nxs", "ground_truth.npz"):
+        (part / name).unlink()
+    marker = part / ".phantom.json"
+    marker.write_text(marker.read_text().replace('"complete": true', '"complete": false'))
+    assert _all_bytes(SyntheticSeries(tiny_spec, tiny_config).write(part)) == full
+
+
+def test_drift_moves_the_footprint_by_the_recorded_shift(tmp_path, tiny_spec):
+    """Noise-free D of a file correlates best with the footprint translated by its true shift."""
+    cfg = PhantomConfig(detector=64, noise=False, jump_probability=1.0, jump_px=(8.0, 8.0))
+    ser = SyntheticSeries(tiny_spec, cfg)
+    t = int(np.argmax(np.abs(ser.s_true)))
+    assert np.abs(ser.shift_px[t]).max() >= 2
+    D, _ = double_difference(read_series(ser.write(tmp_path / "t")).files[t])
+    fp = ser.scene.footprint.astype(float) * np.sign(ser.s_true[t])
+    score = {(a, b): np.sum(D * np.roll(fp, (a, b), axis=(0, 1))) for a in range(-6, 7) for b in range(-6, 7)}
+    best = np.array(max(score, key=score.get))
+    assert np.all(np.abs(best - ser.shift_px[t]) < 1.0)
+
+
+def test_saturation_appears_in_long_exposures_and_is_flagged(tmp_path):
+    """6-s integrations saturate the bright blobs; those pixels are invalid, the rest is kept."""
+    specs = load_manifest()
+    ser = SyntheticSeries(replace(specs["s8"], cycles=None, n_files=1), PhantomConfig(detector=64))
+    scan = read_series(ser.write(tmp_path / "s8")).files[0]
+    saturated = np.any([f.max(axis=0) >= 4095 for f in scan.frames.values()], axis=0)
+    assert saturated.any() and not np.any(scan.valid & saturated)
+    assert 0.8 < scan.valid.mean() < 1.0
+
+
+def test_manifest_reproduces_table_5_2_cycles():
+    specs = load_manifest()
+    wavelength = 0.381e6 / 261.0
+    expected = {"s1": 3, "s2": 6, "s3": 6, "s4": 4.5, "s5": 6, "s6": 6, "s7": 6, "s8": 6}
+    for sid, cycles in expected.items():
+        n = specs[sid].n_positions(0.381)
+        assert round(2 * n * specs[sid].step_um / wavelength) / 2 == cycles
