@@ -27,6 +27,8 @@ def register(subparsers):
     p.add_argument("--noise-free", action="store_true",
                    help="store expected counts (float64) without Poisson/read noise or gain fluctuations")
     p.add_argument("--workers", type=int, default=None, help="parallel processes (default: CPU count)")
+    p.add_argument("--manifest", default=None,
+                   help="series manifest (default: data_manifests/xmcd_table_5_2.yml)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace series written earlier with other settings")
     p.set_defaults(func=run)
@@ -35,9 +37,10 @@ def register(subparsers):
 def run(args) -> int:
     from tqdm import tqdm
 
-    from thesis_lib.xmcd.phantom import PhantomConfig, profile_settings, write_phantom
+    from thesis_lib.xmcd.phantom import MANIFEST, PhantomConfig, profile_settings, write_phantom
 
-    prof = profile_settings(args.profile)
+    manifest = args.manifest or MANIFEST
+    prof = profile_settings(args.profile, manifest)
     config = replace(PhantomConfig(), frames_per_acquisition=int(prof["frames_per_acquisition"]),
                      tape_speed_m_s=float(prof["tape_speed_m_s"]), geometry_seed=args.geometry_seed,
                      noise=not args.noise_free)
@@ -49,7 +52,8 @@ def run(args) -> int:
             bar.set_postfix_str(sid)
             bar.update()
         written = write_phantom(args.out, series=wanted, detector=detector, seed=args.seed, config=config,
-                                workers=args.workers, overwrite=args.overwrite, on_done=tick)
+                                workers=args.workers, overwrite=args.overwrite, manifest=manifest,
+                                on_done=tick)
     for sid, folder in written.items():
         print(f"{sid}: {folder}")
     print(f"wrote {len(written)} series in {time.perf_counter() - t0:.1f} s")

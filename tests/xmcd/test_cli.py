@@ -1,0 +1,41 @@
+"""The ``thesis phantom`` and ``thesis xmcd info`` verbs end to end on a tiny manifest."""
+
+import numpy as np
+
+from thesis_lib.cli import main
+from thesis_lib.xmcd import read_series
+from thesis_lib.xmcd.phantom import read_ground_truth
+
+
+def test_phantom_then_info(tmp_path, tiny_manifest, capsys):
+    out = tmp_path / "out"
+    rc = main(["phantom", "--series", "all", "--out", str(out), "--manifest", str(tiny_manifest),
+               "--detector", "24", "--seed", "3", "--workers", "1"])
+    assert rc == 0
+    assert sorted(p.name for p in out.iterdir()) == ["reference", "t1", "t2"]
+    series = read_series(out / "t2")
+    assert series.files[0].frames[(1, 1)].shape == (1, 24, 24)
+    assert read_ground_truth(out / "t2")["s_true"].shape == (len(series),)
+    capsys.readouterr()
+    assert main(["xmcd", "info", str(out / "t2")]) == 0
+    text = capsys.readouterr().out
+    assert "261 Hz sine | 6 s × 2 pol | 400 um | 26 um × 25 um | 1.5 cycles" in text
+    assert main(["xmcd", "info", str(out / "t1" / "scan_00000.nxs"), "--tree"]) == 0
+    text = capsys.readouterr().out
+    assert "repeats         2" in text and "[NXdetector]" in text
+
+
+def test_noise_free_flag_stores_expected_counts(tmp_path, tiny_manifest):
+    assert main(["phantom", "--series", "t2", "--out", str(tmp_path), "--manifest", str(tiny_manifest),
+                 "--detector", "16", "--noise-free", "--workers", "1"]) == 0
+    frames = read_series(tmp_path / "t2").files[0].frames
+    assert not np.array_equal(frames[(1, 1)], np.rint(frames[(1, 1)]))   # not integer counts
+
+
+def test_errors_are_one_line_with_status_2(tmp_path, tiny_manifest, capsys):
+    assert main(["phantom", "--series", "s9", "--out", str(tmp_path), "--manifest", str(tiny_manifest)]) == 2
+    assert "unknown series ['s9']" in capsys.readouterr().err
+    bad = tmp_path / "bad.nxs"
+    bad.write_bytes(b"not hdf5")
+    assert main(["xmcd", "info", str(bad)]) == 2
+    assert "bad.nxs" in capsys.readouterr().err

@@ -1,0 +1,78 @@
+"""``thesis xmcd info FILE_OR_DIR``: what an XMCD acquisition file or series holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def register(subparsers):
+    p = subparsers.add_parser("xmcd", help="inspect XMCD acquisitions (NeXus files and series folders)",
+                              description="Inspect XMCD acquisitions written by the beamline or by "
+                                          "`thesis phantom`.")
+    verbs = p.add_subparsers(dest="xmcd_verb", metavar="SUBCOMMAND")
+    info = verbs.add_parser("info", help="print what a NeXus file or a series folder holds",
+                            description="For a file: its NeXus tree, frame stacks, metadata and valid "
+                                        "pixels. For a folder: series.yml, the number of files, positions, "
+                                        "detector shape and the Table 5.2 row rebuilt from the files.")
+    info.add_argument("path", metavar="FILE_OR_DIR", help="a .nxs file or a series folder")
+    info.add_argument("--tree", action="store_true", help="also list every group and dataset of a file")
+    info.set_defaults(func=run_info)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def run_info(args) -> int:
+    path = Path(args.path)
+    if path.is_dir():
+        print("\n".join(series_report(path)))
+    else:
+        print("\n".join(file_report(path, tree=args.tree)))
+    return 0
+
+
+def file_report(path, tree=False) -> list[str]:
+    from thesis_lib.xmcd import nexus_tree, read_scan
+
+    scan = read_scan(path)
+    n_frames = {hm: s[0] for hm, s in scan.frame_shape.items()}
+    H, W = scan.frame_shape[(1, 1)][1:]
+    lines = [f"file            {scan.path}",
+             f"detector        {H} x {W} pixels",
+             f"frames (h, m)   " + ", ".join(f"{hm}: {n}" for hm, n in n_frames.items()),
+             f"position        {scan.position_um:g} um",
+             f"integration     {scan.integration_s:g} s per polarisation"
+             + (f" ({scan.count_time_s:g} s per frame)" if scan.count_time_s else ""),
+             f"repeats         {scan.repeats}",
+             f"step            {_opt(scan.step_um, 'um')}",
+             f"beam (X x Y)    " + (" x ".join(f"{b:g}" for b in scan.beam_um) + " um" if scan.beam_um else "-"),
+             f"full scale      {_opt(scan.saturation_value, 'counts')}",
+             f"valid pixels    {int(scan.valid.sum())} of {H * W} ({100 * scan.valid.mean():.2f} %)"]
+    if tree:
+        lines += ["", "NeXus tree:"] + ["  " + line for line in nexus_tree(path)]
+    return lines
+
+
+def series_report(path) -> list[str]:
+    from thesis_lib.xmcd import describe_series, read_series
+    from thesis_lib.xmcd.errors import SeriesLayoutError
+
+    series = read_series(path)
+    pos = series.positions_um
+    H, W = series.files[0].frame_shape[(1, 1)][1:]
+    lines = [f"series          {series.path}", f"files           {len(series)}",
+             f"positions       {pos.min():g} .. {pos.max():g} um",
+             f"detector        {H} x {W} pixels", "series.yml:"]
+    lines += [f"  {k}: {v}" for k, v in series.meta.items()]
+    try:
+        row = describe_series(series)
+    except SeriesLayoutError as exc:
+        lines.append(f"Table 5.2 row   not available ({exc})")
+    else:
+        lines.append("Table 5.2 row   " + " | ".join(str(row[k]) for k in (
+            "measured_signal", "integration", "step_size", "beam_size", "signal_length")))
+    if (series.path / "ground_truth.npz").exists():
+        lines.append("ground truth    ground_truth.npz (synthetic series)")
+    return lines
+
+
+def _opt(value, unit):
+    return "-" if value is None else f"{value:g} {unit}"
