@@ -42,9 +42,23 @@ def test_beam_beyond_the_tape_is_refused():
         beam_average(TapeProfile(u, np.zeros(u.size), "test"), [95.0])
 
 
-def test_recorded_tone_has_the_tape_wavelength():
-    """Zero crossings of the written tone are v / (2 f) apart."""
-    tape = recorded_tape(261.0, 0.02, 0.381, grain_noise=0.0, grain_um=1.0)
+def test_emulator_writes_the_tone_at_the_tape_wavelength():
+    """The recorded pattern's dominant spatial frequency is f / v; it is odd-symmetric in the drive."""
+    tape = recorded_tape(261.0, 0.04, 0.381, seed=3)
+    assert tape.source == "emulator" and tape.position_um[0] >= 0
+    m = tape.magnetisation - tape.magnetisation.mean()
+    du = tape.position_um[1] - tape.position_um[0]
+    k = np.fft.rfftfreq(m.size, du)
+    peak = k[np.argmax(np.abs(np.fft.rfft(m * np.hanning(m.size))))]
+    assert peak == pytest.approx(261.0 / 0.381e6, rel=1 / 10)     # 10 cycles: one-bin resolution
+    assert 0.5 < np.percentile(np.abs(m), 99) < 1.0
+    # same seed, same tape (ground truth must not depend on anything but its seed)
+    np.testing.assert_array_equal(recorded_tape(261.0, 0.04, 0.381, seed=3).magnetisation, tape.magnetisation)
+
+
+def test_standin_tone_has_the_tape_wavelength():
+    """Zero crossings of the stand-in tone are v / (2 f) apart."""
+    tape = recorded_tape(261.0, 0.02, 0.381, source="stand-in", grain_noise=0.0, grain_um=1.0)
     sign = np.sign(tape.magnetisation)
     crossings = tape.position_um[np.nonzero(np.diff(sign))[0]]
     assert np.median(np.diff(crossings)) == pytest.approx(0.381e6 / 261 / 2, abs=1.0)

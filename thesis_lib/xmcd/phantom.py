@@ -8,7 +8,8 @@ Each scan position *t* yields four detector-frame stacks following eq. 2.1,
 
 with *e* the frame exposure, *g* helicity-dependent gain fluctuations, *d* the
 dark rate of hot pixels, :math:`\\delta_t` a sub-pixel drift with rare jumps
-and :math:`s_t` the tape magnetisation averaged under the beam
+and :math:`s_t` the tape magnetisation (written by the emulator's recording
+stages f1-f4) averaged under the beam by this package's own 2-D integration
 (:mod:`thesis_lib.xmcd.tape`) at the *true* scan position (the stage's step is
 off by a few per cent from the nominal one it records). Background and
 footprint come from :class:`~thesis_lib.xmcd.scene.DetectorScene`.
@@ -59,7 +60,7 @@ from .tape import beam_average, recorded_tape
 
 MANIFEST = Path(__file__).resolve().parents[2] / "data_manifests" / "xmcd_table_5_2.yml"
 #: Bump when the generated data change for equal settings (invalidates caches).
-PHANTOM_VERSION = 1
+PHANTOM_VERSION = 2
 _MARKER = ".phantom.json"
 
 
@@ -104,7 +105,8 @@ class PhantomConfig:
     drift_memory: float = 0.95
     jump_probability: float = 0.015
     jump_px: tuple = (1.5, 3.0)
-    record_level: float = 0.8
+    tape_source: str = "emulator"
+    drive_amplitude: float = 0.5
     azimuth_deg: float = 0.5
     compression: str | None = None
     scene: SceneParams = field(default_factory=SceneParams)
@@ -182,7 +184,8 @@ class SyntheticSeries:
         first = self.positions_true_um[0] - margin
         length = self.positions_true_um[-1] - first + margin
         tape = recorded_tape(spec.tone_hz, length / (c.tape_speed_m_s * 1e6), c.tape_speed_m_s,
-                             start_um=first, level=c.record_level, seed=tape_seed)
+                             start_um=first, source=c.tape_source, drive_amplitude=c.drive_amplitude,
+                             seed=tape_seed)
         return beam_average(tape, self.positions_true_um, self.beam_fwhm_um, azimuth_deg=c.azimuth_deg)
 
     # -- images -------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """The tape under the beam: recorded magnetisation and its 2-D beam average.
 
 :func:`recorded_tape` gives the remanent magnetisation M/M_s along the tape
-after a test tone has been recorded. :func:`beam_average` integrates that
+after a test tone has been recorded, by default with the emulator's recording
+stages f1-f4 (bias, Karlqvist head field, Preisach hysteresis, tape noise;
+:mod:`thesis_lib.emulator`), or with a closed-form stand-in. :func:`beam_average` integrates that
 magnetisation under a 2-D Gaussian beam footprint (FWHM X along the tape, Y
 across it) at each scan position. The 2-D integration is written here on
 purpose, independently of the emulator's 1-D read-out stage (f5), so that
@@ -21,6 +23,7 @@ References
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,16 +40,9 @@ class TapeProfile:
     source: str
 
 
-def recorded_tape(signal_hz, duration, tape_speed, *, start_um=0.0, level=0.8, drive=1.5,
-                  grain_um=4.0, grain_noise=0.03, seed=0) -> TapeProfile:
-    """Magnetisation written on tape by a sine test tone (documented stand-in).
-
-    Stand-in for the emulator's recording stages f1-f4 until
-    ``thesis_lib.emulator`` provides them: a sine of frequency ``signal_hz``
-    written at ``tape_speed`` has wavelength v/f on the tape; the head-to-tape
-    transfer saturates softly, modelled as ``level * tanh(drive * sin) /
-    tanh(drive)``, and tape granularity adds independent Gaussian noise of
-    standard deviation ``grain_noise`` per ``grain_um`` segment.
+def recorded_tape(signal_hz, duration, tape_speed, *, start_um=0.0, source="emulator",
+                  drive_amplitude=0.5, seed=0, **standin) -> TapeProfile:
+    """Magnetisation written on tape by a sine test tone.
 
     Parameters
     ----------
@@ -57,13 +53,14 @@ def recorded_tape(signal_hz, duration, tape_speed, *, start_um=0.0, level=0.8, d
     tape_speed : float
         Tape speed in m/s.
     start_um : float
-        Tape coordinate of the first sample.
-    level, drive : float
-        Peak magnetisation and soft-saturation strength of the stand-in.
-    grain_um, grain_noise : float
-        Segment length and per-segment noise of the stand-in's granularity.
+        Tape coordinate of the beginning of the recorded stretch.
+    source : {"emulator", "stand-in"}
+        ``"emulator"``: the emulator's stages f1-f4 with its default parameters
+        at this tape speed, driven by a sine of peak ``drive_amplitude``
+        (0.5 gives |M/M_s| up to about 0.75). ``"stand-in"``:
+        :func:`standin_tape` (keyword arguments ``standin`` go there).
     seed : int
-        Seed of the granularity noise.
+        Seed of the tape noise.
 
     Returns
     -------
@@ -71,15 +68,46 @@ def recorded_tape(signal_hz, duration, tape_speed, *, start_um=0.0, level=0.8, d
 
     Examples
     --------
-    >>> tape = recorded_tape(261.0, 0.01, 0.381, grain_noise=0.0)
+    >>> tape = recorded_tape(261.0, 0.005, 0.381, seed=1)
+    >>> tape.source, round(float(tape.position_um[1] - tape.position_um[0]), 3)
+    ('emulator', 4.0)
+    >>> bool(0.5 < np.abs(tape.magnetisation).max() < 1.0)
+    True
+    """
+    if signal_hz <= 0 or duration <= 0 or tape_speed <= 0:
+        raise ValueError(f"recorded_tape needs positive frequency, duration and speed, got "
+                         f"{signal_hz}, {duration}, {tape_speed}")
+    if source == "stand-in":
+        return standin_tape(signal_hz, duration, tape_speed, start_um=start_um, seed=seed, **standin)
+    if source != "emulator":
+        raise ValueError(f"source must be 'emulator' or 'stand-in', not {source!r}")
+    emulator = _emulator(float(tape_speed))
+    rate = emulator.params.output_rate
+    n = int(np.ceil(duration * rate)) + 1
+    drive = drive_amplitude * np.sin(2 * np.pi * signal_hz * np.arange(n) / rate)
+    tape = emulator.record(drive, rate, seed)
+    return TapeProfile(start_um + np.asarray(tape.position_um, float),
+                       np.asarray(tape.magnetisation, float), "emulator")
+
+
+def standin_tape(signal_hz, duration, tape_speed, *, start_um=0.0, level=0.8, drive=1.5,
+                 grain_um=4.0, grain_noise=0.03, seed=0) -> TapeProfile:
+    """Closed-form stand-in for the recording stages (no hysteresis model).
+
+    A sine of frequency ``signal_hz`` written at ``tape_speed`` has wavelength
+    v/f on the tape; the head-to-tape transfer saturates softly, modelled as
+    ``level * tanh(drive * sin) / tanh(drive)``, and tape granularity adds
+    independent Gaussian noise of standard deviation ``grain_noise`` per
+    ``grain_um`` segment.
+
+    Examples
+    --------
+    >>> tape = standin_tape(261.0, 0.01, 0.381, grain_noise=0.0)
     >>> wavelength_um = 0.381e6 / 261.0
     >>> i = np.argmin(np.abs(tape.position_um - wavelength_um / 4))   # crest of the sine
     >>> round(float(tape.magnetisation[i]), 3)
     0.8
     """
-    if signal_hz <= 0 or duration <= 0 or tape_speed <= 0:
-        raise ValueError(f"recorded_tape needs positive frequency, duration and speed, got "
-                         f"{signal_hz}, {duration}, {tape_speed}")
     length_um = duration * tape_speed * 1e6
     n = int(np.ceil(length_um / grain_um)) + 1
     position = start_um + grain_um * np.arange(n)
@@ -88,6 +116,13 @@ def recorded_tape(signal_hz, duration, tape_speed, *, start_um=0.0, level=0.8, d
     if grain_noise > 0:
         magnetisation = magnetisation + grain_noise * np.random.default_rng(seed).standard_normal(n)
     return TapeProfile(position, np.clip(magnetisation, -1.0, 1.0), "stand-in")
+
+
+@functools.lru_cache(maxsize=4)
+def _emulator(tape_speed):
+    from thesis_lib.emulator import Emulator, EmulatorParams
+
+    return Emulator(EmulatorParams(tape_speed_m_s=tape_speed), cache_dir=False)
 
 
 def beam_average(tape: TapeProfile, centres_um, fwhm_um=(26.0, 25.0), *, azimuth_deg=0.0,
