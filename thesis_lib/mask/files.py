@@ -1,0 +1,119 @@
+"""The on-disk contract of ``thesis mask`` and ``thesis extract``.
+
+``mask.npz`` holds ``mask`` (float64 H×W, signed; binary masks in {−1, 0, +1})
+plus ``binary``, ``reference`` (D_ref), ``valid``, ``registration_image`` and
+``params`` (JSON text). ``waveform.npz`` holds ``s`` (float64, one value per
+file in scan order), ``shift_px`` (T×2, the estimated displacement (dy, dx) of
+each file's footprint relative to the reference — the phantom's ground-truth
+convention; zeros when registration is off), ``s_static``, ``s_moving``,
+``positions_um``, ``moving`` and ``params`` / ``decision`` (JSON text).
+
+Both are written atomically; a re-run whose parameters (and inputs' sizes and
+modification times) match the stored ones returns the existing file untouched.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from thesis_lib.provenance import atomic_path
+
+from .extract import extract_series, load_mask, reference_registration_image
+from .pipeline import build_mask
+
+
+def _fingerprint(path) -> list:
+    """Names, sizes and mtimes of the NeXus files under ``path`` (or of the file)."""
+    path = Path(path)
+    files = sorted(path.glob("*.nxs")) if path.is_dir() else [path]
+    return [[p.name, p.stat().st_size, int(p.stat().st_mtime)] for p in files]
+
+
+def _stored_params(out):
+    out = Path(out)
+    if not out.is_file():
+        return None
+    try:
+        with np.load(out) as npz:
+            return json.loads(str(npz["params"])) if "params" in npz.files else None
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _save(out, **arrays) -> Path:
+    out = Path(out)
+    with atomic_path(out) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+    return out
+
+
+def read_reference(reference):
+    """Scans of a reference: one NeXus file, or every file of a series folder."""
+    from thesis_lib.xmcd import read_scan, read_series
+
+    reference = Path(reference)
+    if reference.is_dir():
+        return list(read_series(reference).files)
+    if reference.is_file():
+        return [read_scan(reference)]
+    raise FileNotFoundError(f"{reference}: reference not found; give a NeXus file or a series "
+                            "folder (e.g. the phantom's OUT/reference)")
+
+
+def write_mask(reference, out, method: str = "kmeans", weighted: bool = False,
+               how: str = "median", radius: int = 7, seed: int = 0,
+               overwrite: bool = False, **mask_kwargs) -> Path:
+    """Build the mask of a reference acquisition and store it as ``mask.npz``.
+
+    ``how`` selects the reference image (:func:`thesis_lib.xmcd.reference_image`):
+    the pixel-wise median of the files, or ``"frame"`` (the first file).
+    """
+    from thesis_lib.xmcd import reference_image
+
+    params = {"reference": str(Path(reference).resolve()), "method": method,
+              "weighted": bool(weighted), "how": how, "radius": radius, "seed": seed,
+              "inputs": _fingerprint(reference), **{k: mask_kwargs[k] for k in sorted(mask_kwargs)}}
+    if not overwrite and _stored_params(out) == params:
+        return Path(out)
+    scans = read_reference(reference)
+    ref, valid = reference_image(scans, how=how)
+    res = build_mask(ref, valid, method=method, weighted=weighted, radius=radius, seed=seed,
+                     **mask_kwargs)
+    return _save(out, mask=res.mask.astype(np.float64), binary=res.binary,
+                 weighted=res.weighted if res.weighted is not None else np.zeros((0, 0)),
+                 reference=ref, valid=valid,
+                 registration_image=reference_registration_image(scans),
+                 params=np.array(json.dumps(params)))
+
+
+def write_waveform(series_dir, mask_path, out, register: str = "auto",
+                   overwrite: bool = False, progress=None, **extract_kwargs) -> Path:
+    """Extract the waveform of a series with a stored mask into ``waveform.npz``."""
+    from thesis_lib.xmcd import read_series
+
+    mask_data = load_mask(mask_path)
+    params = {"series": str(Path(series_dir).resolve()), "register": register,
+              "mask": str(Path(mask_path).resolve()), "mask_params": json.loads(
+                  str(mask_data.get("params", np.array("{}")))),
+              "inputs": _fingerprint(series_dir),
+              **{k: extract_kwargs[k] for k in sorted(extract_kwargs)}}
+    if not overwrite and _stored_params(out) == params:
+        return Path(out)
+    series = read_series(series_dir)
+    ex = extract_series(series, mask_data["mask"], register=register,
+                        reference_image=mask_data.get("registration_image"),
+                        progress=progress, **extract_kwargs)
+    decision = None if ex.decision is None else {
+        "enabled": ex.decision.enabled, "reason": ex.decision.reason,
+        "shifted_files": ex.decision.shifted_files,
+        "improved_fraction": ex.decision.improved_fraction,
+        "max_shift_px": ex.decision.max_shift_px}
+    return _save(out, s=ex.s, shift_px=ex.shift_px, s_static=ex.s_static, s_moving=ex.s_moving,
+                 positions_um=ex.positions_um, moving=np.array(ex.moving),
+                 decision=np.array(json.dumps(decision)),
+                 diagnostics=np.array(json.dumps(ex.diagnostics)),
+                 params=np.array(json.dumps(params)))
