@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from dataclasses import replace
 
-from thesis_lib.xmcd import COMBINATIONS, double_difference, read_series, reference_image
+from thesis_lib.xmcd import COMBINATIONS, double_difference, read_series, reference_image, shot_noise_std
 from thesis_lib.xmcd.phantom import SyntheticSeries
 
 
@@ -68,3 +68,18 @@ def test_reference_median_and_frame(tmp_path, tiny_spec, tiny_config):
     np.testing.assert_array_equal(one, double_difference(series.files[3])[0])
     with pytest.raises(ValueError, match="median"):
         reference_image(series, how="mean")
+
+
+def test_shot_noise_floor_predicts_off_footprint_scatter(tmp_path, tiny_spec, tiny_config):
+    """Off the footprint, D scatters by the counting noise the frames themselves predict."""
+    cfg = replace(tiny_config, detector=64, gain_sigma=0.0, read_noise_counts=0.0)
+    ser = SyntheticSeries(tiny_spec, cfg)
+    series = read_series(ser.write(tmp_path / "t1"))
+    z = []
+    for t, scan in enumerate(series.files):
+        D, valid = double_difference(scan)
+        off = valid & (np.abs(ser.magnetic_term(t)) < 1e-6 * np.abs(ser.magnetic_term(t)).max())
+        z.append(D[off] / shot_noise_std(scan)[off])
+    z = np.concatenate(z)
+    assert z.size > 10_000
+    assert np.std(z) == pytest.approx(1.0, abs=0.05) and abs(np.mean(z)) < 0.05

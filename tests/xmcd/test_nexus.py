@@ -89,6 +89,9 @@ def test_saturated_pixels_are_invalid(tmp_path):
     scan = read_scan(write_scan(tmp_path / "s.nxs", frames, position_um=0.0, integration_s=2.0,
                                 saturation_value=4095))
     assert scan.valid.sum() == 8 and not scan.valid[0, 2]
+    reasons = scan.invalid_reasons()
+    assert reasons["saturated"].sum() == 1 and reasons["saturated"][0, 2]
+    assert not reasons["flagged"].any() and not reasons["nonfinite"].any()
 
 
 # -- one error per bad input -------------------------------------------------------------------

@@ -12,7 +12,7 @@ Writing the synthetic stand-ins of Table 5.2 (with ground truth beside the
 files): :func:`thesis_lib.xmcd.phantom.write_phantom` or ``thesis phantom``.
 """
 
-from .dichroism import average_frames, dichroic_stack, double_difference, reference_image
+from .dichroism import average_frames, dichroic_stack, double_difference, reference_image, shot_noise_std
 from .errors import (CorruptFileError, FrameShapeError, InvalidFrameError, MissingCombinationError,
                      MissingDatasetError, NonFiniteFrameError, SeriesLayoutError, UnknownSeriesError,
                      XMCDDataError)
@@ -21,7 +21,7 @@ from .normalise import RobustNormaliser, robust_normalise
 from .series import Series, describe_series, read_series, signal_cycles, write_series_yml
 
 __all__ = [
-    "average_frames", "dichroic_stack", "double_difference", "reference_image",
+    "average_frames", "dichroic_stack", "double_difference", "reference_image", "shot_noise_std",
     "COMBINATIONS", "DEFAULT_MAPPING", "ScanFile", "nexus_tree", "pixel_validity", "read_scan",
     "write_scan", "RobustNormaliser", "robust_normalise", "Series", "describe_series", "read_series",
     "signal_cycles", "write_series_yml", "XMCDDataError", "CorruptFileError", "FrameShapeError",

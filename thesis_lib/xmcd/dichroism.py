@@ -79,6 +79,28 @@ def double_difference(scan):
     return np.where(valid, D, 0.0), valid.copy()
 
 
+def shot_noise_std(scan) -> np.ndarray:
+    """Per-pixel standard deviation of D expected from counting statistics alone.
+
+    For Poisson counts the variance equals the mean, so the variance of the
+    frame-averaged D is :math:`\\sum_{h,m} \\bar I_{h,m} / n_{h,m}` (the
+    measured mean counts over the number of frames averaged). Read noise and
+    gain fluctuations come on top; a background that did not cancel shows as
+    spatial scatter of D well above this floor.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> frames = {(h, m): np.full((4, 1, 1), 400.0) for h in (1, -1) for m in (1, -1)}
+    >>> float(shot_noise_std(frames)[0, 0])        # sqrt(4 * 400 / 4)
+    20.0
+    """
+    frames = scan if isinstance(scan, dict) else scan.frames
+    var = sum(np.clip(average_frames(frames[hm]), 0, None) / np.asarray(frames[hm]).shape[0]
+              for hm in ((1, 1), (-1, 1), (1, -1), (-1, -1)))
+    return np.sqrt(var)
+
+
 def dichroic_stack(scans, normalise=False):
     """D of every scan, stacked: ``(T, H, W)`` images and ``(T, H, W)`` validity."""
     from .normalise import robust_normalise

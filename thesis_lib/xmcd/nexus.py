@@ -124,6 +124,20 @@ class ScanFile:
             _, self._valid = self._load()
         return self._valid
 
+    def invalid_reasons(self) -> dict:
+        """Boolean maps of why pixels are invalid: ``flagged`` (detector pixel mask),
+        ``saturated`` (a frame at full scale), ``nonfinite``. A pixel may have several."""
+        with _open(self.path) as h5:
+            mask = _read_optional_array(h5, self.mapping.get("pixel_mask"))
+        frames = self.frames
+        shape = self.frame_shape[(1, 1)][1:]
+        stacked = np.concatenate(list(frames.values()))
+        with np.errstate(invalid="ignore"):
+            saturated = (np.any(stacked >= self.saturation_value, axis=0)
+                         if self.saturation_value is not None else np.zeros(shape, bool))
+        return {"flagged": np.zeros(shape, bool) if mask is None else np.asarray(mask) != 0,
+                "saturated": saturated, "nonfinite": ~np.all(np.isfinite(stacked), axis=0)}
+
     def load(self) -> "ScanFile":
         """Read the frames now and keep them in memory; returns ``self``."""
         self._frames, self._valid = self._load()

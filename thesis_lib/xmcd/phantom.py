@@ -315,6 +315,25 @@ def write_phantom(out_dir, series="all", detector=128, seed=0, config=None, *, w
     return {sid: done[sid] for sid in wanted}
 
 
+def ensure_phantom(data_dir, profile="quick", seed=0, *, series="all", workers=None) -> Path:
+    """The synthetic acquisitions of a manifest profile under ``data_dir/xmcd/<profile>``.
+
+    Generated on the first call and reused afterwards (finished series are
+    skipped), so every chapter that needs XMCD data shares one cache.
+
+    Returns
+    -------
+    Path
+        Folder holding ``<series_id>/`` for each series and ``reference/``.
+    """
+    prof = profile_settings(profile)
+    config = replace(PhantomConfig(), frames_per_acquisition=int(prof["frames_per_acquisition"]),
+                     tape_speed_m_s=float(prof["tape_speed_m_s"]))
+    root = Path(data_dir) / "xmcd" / profile
+    write_phantom(root, series, detector=int(prof["detector"]), seed=seed, config=config, workers=workers)
+    return root
+
+
 def read_ground_truth(folder) -> dict:
     """The ``ground_truth.npz`` of a phantom series as a dict of arrays."""
     with np.load(Path(folder) / "ground_truth.npz") as npz:
