@@ -173,6 +173,10 @@ def make_clips(audio_root, out_root, split_seed: int = 0, clip_s: float = 5.0, r
             if not name.exists():
                 write_wav(name, fitted[k * clip_n:(k + 1) * clip_n], rate)
         kept[split].append(rel.as_posix())
+    if not any(kept.values()):
+        raise ValueError(f"{audio_root}: all {len(discarded)} track(s) are shorter than "
+                         f"{target_s - tolerance_s} s, so no clip was cut; use longer tracks "
+                         "(the 30-s rule of thesis §4.1) or lower target_s")
     write_json_atomic(out_root / MANIFEST_NAME, {
         "source": str(audio_root), "rate": rate, "clip_s": clip_s, "target_s": target_s,
         "tolerance_s": tolerance_s, "split_seed": split_seed,
