@@ -31,13 +31,13 @@ from .registration import MovingMaskDecision, decide_moving_mask, register_file,
 REGISTER_MODES = ("auto", "on", "off")
 
 
-def registration_image(scan, smooth_sigma: float = 2.0):
+def registration_image(scan, smooth_sigma: float = 1.0):
     """Frame-averaged intensity of one file, robustly normalised, lightly smoothed.
 
     Invalid pixels are 0 (the normalised median). The Gaussian smoothing
     (``smooth_sigma`` pixels; 0 = off) suppresses counting noise before the
-    correlation; on the synthetic beamline it halved the median shift error
-    (``registration`` chapter).
+    correlation; on the synthetic beamline σ = 1 px lowered the largest shift error
+    from 0.14 to 0.09 px (σ = 2 over-smoothed a smooth sample; ``registration`` chapter).
 
     Parameters
     ----------

@@ -1,0 +1,82 @@
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from thesis_lib.mask.extract import (extract_series, load_mask, reference_registration_image,
+                                     registration_image)
+from thesis_lib.mask.waveform import snr_vs_truth
+
+from .conftest import footprint
+
+
+def fourier_shift(image, displacement):
+    return np.real(np.fft.ifftn(ndimage.fourier_shift(np.fft.fftn(image), displacement)))
+
+
+def make_scans(s_true, shifts, shape=(64, 64), noise_seed=0, noise=0.5):
+    """Four (h, m) stacks per position: textured background ± s_t·S_mag, moved by δ_t.
+
+    The background (the sample) is the same for every call; only the noise changes.
+    """
+    background = 200 + 200 * ndimage.gaussian_filter(
+        np.random.default_rng(0).standard_normal(shape), 1.2)
+    rng = np.random.default_rng(noise_seed + 1)
+    S, truth = footprint(shape, amplitude=6.0)
+    scans = []
+    for s, d in zip(s_true, shifts):
+        B, M = fourier_shift(background, d), fourier_shift(S, d)
+        scan = {(h, m): (B + h * m * s * M + noise * rng.standard_normal((2,) + shape))
+                for h in (1, -1) for m in (1, -1)}
+        scan["valid"] = np.ones(shape, bool)
+        scans.append(scan)
+    return scans, S, truth
+
+
+def test_planted_drift_is_recovered_and_the_rule_switches_the_moving_mask_on():
+    t = np.arange(24)
+    s_true = np.sin(2 * np.pi * t / 8)
+    rng = np.random.default_rng(3)
+    shifts = np.cumsum(rng.normal(0, 0.6, (t.size, 2)), axis=0)
+    scans, S, truth = make_scans(s_true, shifts)
+    ref_scans, _, _ = make_scans(np.ones(3), np.zeros((3, 2)), noise_seed=9)
+    ex = extract_series(scans, truth.astype(float), register="auto",
+                        reference_image=reference_registration_image(ref_scans))
+    np.testing.assert_allclose(ex.shift_px, shifts, atol=0.1)
+    assert ex.decision.enabled and ex.moving
+    np.testing.assert_array_equal(ex.s, ex.s_moving)
+    moving = snr_vs_truth(ex.s_moving, s_true)["snr_db"]
+    static = snr_vs_truth(ex.s_static, s_true)["snr_db"]
+    assert moving > static + 6
+
+
+def test_static_series_keeps_the_global_mask_and_off_gives_zero_shifts():
+    s_true = np.linspace(-1, 1, 10)
+    scans, S, truth = make_scans(s_true, np.zeros((10, 2)))
+    auto = extract_series(scans, truth, register="auto")
+    assert not auto.decision.enabled and not auto.moving
+    off = extract_series(scans, truth, register="off", masks={"half": truth * 0.5})
+    assert off.decision is None and np.all(off.shift_px == 0)
+    np.testing.assert_allclose(off.extra["half"]["static"], 0.5 * off.s)
+    # D = 4·s·S_mag (eq. 2.2), so s_t = 4·s_true·Σ truth·S up to the noise: D has
+    # std 0.5 per pixel, summed over ~1000 footprint pixels -> std ~16
+    np.testing.assert_allclose(off.s, 4 * s_true * np.sum(truth * S), atol=80)
+
+
+def test_registration_image_is_normalised_and_insensitive_to_the_magnetisation():
+    scans, _, _ = make_scans([1.0, -1.0], np.zeros((2, 2)), noise=0.0)
+    a, b = registration_image(scans[0], 0), registration_image(scans[1], 0)
+    np.testing.assert_allclose(a, b, atol=1e-9)
+    assert abs(np.median(a)) < 1e-9
+
+
+def test_bad_mode_shape_and_mask_files_raise(tmp_path):
+    scans, _, truth = make_scans([1.0], np.zeros((1, 2)))
+    with pytest.raises(ValueError, match="register must be"):
+        extract_series(scans, truth, register="maybe")
+    with pytest.raises(ValueError, match="differs from the mask"):
+        extract_series(scans, np.ones((5, 5)), register="off")
+    with pytest.raises(FileNotFoundError, match="thesis mask"):
+        load_mask(tmp_path / "absent.npz")
+    np.savez(tmp_path / "bad.npz", other=np.zeros(3))
+    with pytest.raises(ValueError, match="needs a finite 2-D array"):
+        load_mask(tmp_path / "bad.npz")
