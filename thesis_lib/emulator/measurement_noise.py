@@ -22,7 +22,7 @@ def noise_variance(scale, shot, floor, beam_area_um2, dwell_s, signal=None):
 
     Examples
     --------
-    >>> noise_variance(2.0, 0.1, 0.05, 100.0, 0.01)
+    >>> round(noise_variance(2.0, 0.1, 0.05, 100.0, 0.01), 12)
     0.05
     >>> noise_variance(1.0, 1.0, 0.0, 1.0, 1.0, signal=np.array([0.0, 1.0])).tolist()
     [1.0, 2.0]
