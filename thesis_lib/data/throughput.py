@@ -75,7 +75,7 @@ def summarise_timings(records, wall_s: float) -> ThroughputResult:
     means = np.array([np.mean(v) for v in by_worker.values()])
     total = sum(float(r["seconds"]) for r in records)
     hyst = [float((r.get("stages") or {}).get("hysteresis", np.nan)) for r in records]
-    share = None if np.all(np.isnan(hyst)) else 100.0 * np.nansum(hyst) / total
+    share = None if np.all(np.isnan(hyst)) else float(100.0 * np.nansum(hyst) / total)
     return ThroughputResult(workers=len(by_worker), clips=len(records), wall_s=float(wall_s),
                             sec_per_clip=float(means.mean()), sec_per_clip_sd=float(means.std()),
                             clips_per_hour=3600.0 / float(means.mean()),
