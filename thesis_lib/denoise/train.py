@@ -50,6 +50,7 @@ class TrainConfig:
     lr: float = 3e-5
     weight_decay: float = 1e-6
     alpha: float = 0.3
+    loss_eps: float = 1e-7
     grad_clip: float = 1.0
     segment_length: int | None = None
     sample_rate: int = 44_100
@@ -248,7 +249,7 @@ def train(config: TrainConfig, train_set, val_set, out_dir, device=None, on_step
             runner = torch.compile(model)
         except Exception as exc:  # noqa: BLE001 - compile is an optional speed-up
             log(f"[train] torch.compile unavailable ({exc}); running eagerly")
-    loss_fn = AuralLoss(alpha=config.alpha)
+    loss_fn = AuralLoss(alpha=config.alpha, eps=config.loss_eps)
     writer = _writer(out_dir / "tensorboard")
     train_view = CroppedPairs(train_set, config.segment_length, config.seed)
     t_start = time.monotonic()

@@ -1,0 +1,117 @@
+"""Chapter plumbing for Task 2 learning: cached paired corpora, train-or-resume, the method set.
+
+The chapters ``denoiser`` and ``sample_rate`` call these so that they hold no
+logic. Data sizes come from a profile:
+
+* ``quick`` — 8 embedded tracks of 8 s per corpus, 2-s clips (≈ 24 training
+  clips, 4 test clips), a small U-Net trained on CPU under a time budget;
+* ``full``  — 60 tracks of 30 s, 5-s clips (the thesis's clip protocol), the
+  thesis training configuration (150 epochs, batch 16, lr 3·10⁻⁵) for a GPU.
+
+Everything is cached under ``data_dir``: tracks, clean clips, degraded clips
+(one folder per generation rate and emulator setting) and training runs (one
+folder per corpus/rate/seed/config, resumed or skipped when finished).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .baselines import identity, spectral_gating, wiener_filter
+from .beam import beam_wiener
+from .ltas import LtasEqualizer
+from .train import TrainConfig, preset, train
+
+
+@dataclass(frozen=True)
+class DataProfile:
+    """Size of a paired corpus."""
+
+    tracks: int
+    track_s: float
+    clip_s: float
+
+
+DATA_PROFILES = {"quick": DataProfile(tracks=8, track_s=8.0, clip_s=2.0),
+                 "full": DataProfile(tracks=60, track_s=30.0, clip_s=5.0)}
+
+
+@dataclass(frozen=True)
+class PairedCorpus:
+    """Folders of one paired corpus and the rate it was generated at."""
+
+    clean: Path
+    degraded: Path
+    gen_rate: int
+    subset: str
+
+    def split(self, name: str, target_rate: int | None = 44_100):
+        """The ``(y, x)`` dataset of one split, resampled to ``target_rate``."""
+        from thesis_lib.data import PairedAudioDataset
+        return PairedAudioDataset(self.degraded, self.clean, split=name, target_rate=target_rate)
+
+
+def data_profile(profile: str) -> DataProfile:
+    if profile not in DATA_PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {sorted(DATA_PROFILES)}")
+    return DATA_PROFILES[profile]
+
+
+def prepare_pairs(data_dir, subset: str, profile: str = "quick", gen_rate: int = 48_000,
+                  seed: int = 0, emulator_params=None, progress: bool = False) -> PairedCorpus:
+    """Render the embedded corpus, cut clips at ``gen_rate`` and degrade them with the emulator.
+
+    Each step skips what already exists, so a second call costs a directory scan.
+    """
+    from thesis_lib.data import generate_pairs, make_clips, render_corpus
+    from thesis_lib.emulator import Emulator, EmulatorParams
+
+    size = data_profile(profile)
+    root = Path(data_dir) / "task2" / f"{subset}_{profile}"
+    tracks = root / "tracks"
+    render_corpus(tracks, subset=subset, tracks=size.tracks, seed=seed, duration_s=size.track_s,
+                  progress=progress)
+    clean = root / f"clean_{gen_rate}"
+    make_clips(tracks, clean, split_seed=seed, clip_s=size.clip_s, rate=gen_rate,
+               target_s=size.track_s, progress=progress)
+    params = (emulator_params or EmulatorParams()).replace(output_rate=gen_rate)
+    tag = "default" if emulator_params is None else f"p{abs(hash(params)) % 10**8:08d}"
+    degraded = root / f"degraded_{gen_rate}_{tag}"
+    generate_pairs(clean, degraded, transform=Emulator(params), seed=seed, progress=progress)
+    return PairedCorpus(clean, degraded, gen_rate, subset)
+
+
+def training_config(profile: str, seed: int = 0, **overrides) -> TrainConfig:
+    """The training preset of a chapter profile (``quick`` runs on CPU under a time budget)."""
+    if profile == "quick":
+        return preset("quick", seed=seed, **{"max_minutes": 1.5, "epochs": 30, **overrides})
+    return preset("full", seed=seed, **overrides)
+
+
+def train_on(corpus: PairedCorpus, config: TrainConfig, run_dir, device=None, log=print):
+    """Train (or resume, or skip when finished) a U-Net on a corpus; returns the TrainResult."""
+    return train(config, corpus.split("train", config.sample_rate),
+                 corpus.split("val", config.sample_rate), run_dir, device=device, log=log)
+
+
+def clips(dataset, limit: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(y, x)`` numpy pairs of a dataset (the first ``limit``)."""
+    n = len(dataset) if limit is None else min(limit, len(dataset))
+    return [tuple(t.numpy().reshape(-1).astype(np.float64) for t in dataset[i]) for i in range(n)]
+
+
+def baseline_methods(train_clean_clips, sample_rate: int, beam_fwhm_um: float = 26.0,
+                     tape_speed_m_s: float = 0.1905) -> dict:
+    """The classical baselines, with LTAS-EQ's reference taken from clean *training* clips."""
+    eq = LtasEqualizer.fit(train_clean_clips, sample_rate)
+    return {
+        "identity": identity,
+        "spectral_gating": spectral_gating,
+        "wiener": wiener_filter,
+        "ltas_eq": eq,
+        "beam_wiener": lambda y, sr: beam_wiener(y, sr, beam_fwhm_um=beam_fwhm_um,
+                                                 tape_speed_m_s=tape_speed_m_s),
+    }
