@@ -12,7 +12,8 @@ from .clips import fit_duration, make_clips, parse_clip_name
 from .corpus import SUBSETS, render_corpus, select_tracks
 from .fma import fma_relpath, genre_ids, layout_subset, sample_tracks, split_tracks, tracks_with_genres
 from .loader import PairedAudioDataset, UnpairedFileError
-from .pairs import GenerationReport, clip_seed, generate_pairs, parse_fraction, read_timings, select_fraction
+from .pairs import (GenerationReport, clip_seed, generate_pairs, parse_fraction, read_timings,
+                    select_fraction, verify_pairs)
 from .standin import StandInDegradation
 
 __all__ = ["Resampler", "read_audio", "resample", "to_mono", "write_wav", "fit_duration",
@@ -20,4 +21,4 @@ __all__ = ["Resampler", "read_audio", "resample", "to_mono", "write_wav", "fit_d
            "fma_relpath", "genre_ids", "layout_subset", "sample_tracks", "split_tracks",
            "tracks_with_genres", "PairedAudioDataset", "UnpairedFileError", "GenerationReport",
            "clip_seed", "generate_pairs", "parse_fraction", "read_timings", "select_fraction",
-           "StandInDegradation"]
+           "StandInDegradation", "verify_pairs"]

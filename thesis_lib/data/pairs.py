@@ -37,7 +37,7 @@ from thesis_lib.provenance import git_state, write_json_atomic
 from .audio import read_audio, to_mono, write_wav
 from .clips import list_audio, parse_clip_name
 
-__all__ = ["clip_seed", "parse_fraction", "select_fraction", "generate_pairs", "GenerationReport",
+__all__ = ["clip_seed", "parse_fraction", "select_fraction", "generate_pairs", "verify_pairs", "GenerationReport",
            "load_emulator", "read_timings", "PARAMS_NAME"]
 
 PARAMS_NAME = "params.json"
@@ -256,3 +256,30 @@ def read_timings(out_root) -> list[dict]:
             except json.JSONDecodeError:
                 continue  # a task killed mid-write leaves at most one torn line
     return records
+
+
+def verify_pairs(clean_root, pairs_root, transform=None, seed: int = 0, relpaths=None) -> dict:
+    """Regenerate clips in this process and compare them byte for byte with ``pairs_root``.
+
+    This is the thesis's determinism check (§6.2): a dataset produced by a
+    distributed array run must equal a single-process regeneration. Returns
+    ``{relpath: True/False}`` for ``relpaths`` (default: every clip).
+    """
+    import tempfile
+    clean_root, pairs_root = Path(clean_root), Path(pairs_root)
+    if relpaths is None:
+        relpaths = [p.relative_to(clean_root).as_posix() for p in list_audio(clean_root, suffixes=(".wav",))]
+    verdict = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for rel in relpaths:
+            audio, rate = read_audio(clean_root / rel, dtype="float64")
+            x = to_mono(audio)
+            track, index = parse_clip_name(rel)
+            if transform is None:
+                y, out_rate = x, rate
+            else:
+                y, out_rate = np.asarray(transform(x, rate, clip_seed(seed, track, index))), _output_rate(transform, rate)
+            fresh = write_wav(Path(scratch) / "clip.wav", y.astype(np.float32), out_rate)
+            target = pairs_root / rel
+            verdict[rel] = target.is_file() and target.read_bytes() == fresh.read_bytes()
+    return verdict
