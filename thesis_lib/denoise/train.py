@@ -72,8 +72,8 @@ class TrainConfig:
 PRESETS = {
     "smoke": TrainConfig(epochs=1, batch_size=2, lr=1e-3, segment_length=8192, max_minutes=5,
                          model=UNetConfig(depth=3, width=8).to_dict(), log_every=1),
-    "quick": TrainConfig(epochs=8, batch_size=8, lr=1e-3, segment_length=32768,
-                         model=UNetConfig(depth=5, width=16).to_dict()),
+    "quick": TrainConfig(epochs=20, batch_size=4, lr=1e-3, segment_length=8192,
+                         model=UNetConfig(depth=4, width=8).to_dict()),
     "full": TrainConfig(),
 }
 
