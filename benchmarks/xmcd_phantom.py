@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from thesis_lib.xmcd.nexus import write_scan
+from thesis_lib.xmcd.writer import write_scan
 from thesis_lib.xmcd.phantom import PhantomConfig, SyntheticSeries, load_manifest, write_phantom
 
 

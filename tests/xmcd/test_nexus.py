@@ -7,7 +7,7 @@ import pytest
 from thesis_lib.xmcd import (COMBINATIONS, CorruptFileError, FrameShapeError, InvalidFrameError,
                              MissingCombinationError, MissingDatasetError, NonFiniteFrameError,
                              read_scan, write_scan)
-from thesis_lib.xmcd.nexus import PIXEL_DEAD, nexus_tree
+from thesis_lib.xmcd.nexus import PIXEL_DEAD
 
 
 def _frames(rng, n=3, shape=(6, 5), dtype=np.uint16):
@@ -35,19 +35,6 @@ def test_float_frames_round_trip_bit_for_bit(tmp_path):
     scan = read_scan(write_scan(tmp_path / "f.nxs", frames, position_um=0.0, integration_s=2.0))
     for hm in COMBINATIONS:
         assert scan.frames[hm].tobytes() == frames[hm].tobytes()
-
-
-def test_groups_carry_nexus_classes(tmp_path):
-    path = write_scan(tmp_path / "a.nxs", _frames(np.random.default_rng(0)), position_um=0.0,
-                      integration_s=2.0, beam_um=(26, 25), step_um=25.0)
-    with h5py.File(path) as h5:
-        classes = {name: h5[name].attrs["NX_class"] for name in
-                   ("entry", "entry/instrument", "entry/instrument/detector", "entry/sample", "entry/data")}
-        assert h5["entry/data/data"].shape == (4, 3, 6, 5)
-    assert classes == {"entry": "NXentry", "entry/instrument": "NXinstrument",
-                       "entry/instrument/detector": "NXdetector", "entry/sample": "NXsample",
-                       "entry/data": "NXdata"}
-    assert any("[NXdetector]" in line for line in nexus_tree(path))
 
 
 def test_mapping_reads_a_differently_laid_out_file(tmp_path):
@@ -103,14 +90,6 @@ def test_missing_combination(tmp_path):
     with pytest.raises(MissingCombinationError, match="m.nxs") as err:
         read_scan(path)
     assert "(1, -1)" in str(err.value) and "mapping" in str(err.value)
-
-
-def test_missing_combination_refused_on_writing(tmp_path):
-    frames = _frames(np.random.default_rng(0))
-    del frames[(-1, -1)]
-    with pytest.raises(MissingCombinationError, match="no frames"):
-        write_scan(tmp_path / "x.nxs", frames, position_um=0.0, integration_s=1.0)
-    assert not (tmp_path / "x.nxs").exists()
 
 
 def test_mismatched_frame_shapes(tmp_path):

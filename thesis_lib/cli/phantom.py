@@ -37,7 +37,7 @@ def register(subparsers):
 def run(args) -> int:
     from tqdm import tqdm
 
-    from thesis_lib.xmcd.phantom import MANIFEST, PhantomConfig, profile_settings, write_phantom
+    from thesis_lib.xmcd.phantom import MANIFEST, PhantomConfig, load_manifest, profile_settings, write_phantom
 
     manifest = args.manifest or MANIFEST
     prof = profile_settings(args.profile, manifest)
@@ -47,7 +47,8 @@ def run(args) -> int:
     detector = args.detector or int(prof["detector"])
     t0 = time.perf_counter()
     wanted = args.series
-    with tqdm(desc="phantom series", unit="series") as bar:
+    total = len(load_manifest(manifest)) if wanted == "all" else len([w for w in wanted.split(",") if w.strip()])
+    with tqdm(desc="phantom series", unit="series", total=total) as bar:
         def tick(sid):
             bar.set_postfix_str(sid)
             bar.update()

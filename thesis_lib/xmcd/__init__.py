@@ -16,7 +16,8 @@ from .dichroism import average_frames, dichroic_stack, double_difference, refere
 from .errors import (CorruptFileError, FrameShapeError, InvalidFrameError, MissingCombinationError,
                      MissingDatasetError, NonFiniteFrameError, SeriesLayoutError, UnknownSeriesError,
                      XMCDDataError)
-from .nexus import COMBINATIONS, DEFAULT_MAPPING, ScanFile, nexus_tree, pixel_validity, read_scan, write_scan
+from .nexus import COMBINATIONS, DEFAULT_MAPPING, ScanFile, pixel_validity, read_scan
+from .writer import nexus_tree, write_scan
 from .normalise import RobustNormaliser, robust_normalise
 from .series import Series, describe_series, read_series, signal_cycles, write_series_yml
 

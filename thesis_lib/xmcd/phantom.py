@@ -53,7 +53,8 @@ import yaml
 from thesis_lib.provenance import atomic_path, write_json_atomic
 
 from .errors import UnknownSeriesError
-from .nexus import COMBINATIONS, write_scan
+from .nexus import COMBINATIONS
+from .writer import write_scan
 from .scene import DetectorScene, SceneParams
 from .series import write_series_yml
 from .tape import beam_average, recorded_tape

@@ -73,7 +73,7 @@ def read_series(path, mapping=None, *, nonfinite="raise", meta=None) -> Series:
     Examples
     --------
     >>> import tempfile, pathlib, numpy as np
-    >>> from thesis_lib.xmcd.nexus import write_scan, COMBINATIONS
+    >>> from thesis_lib.xmcd import write_scan, COMBINATIONS
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> for t in range(3):
     ...     _ = write_scan(d / f"scan_{t}.nxs", {hm: np.ones((1, 4, 4)) for hm in COMBINATIONS},
