@@ -1,0 +1,24 @@
+"""Calibration of the emulator's read-out to a measured scan waveform (thesis §6.3).
+
+Modules, one idea each:
+
+* :mod:`.inputs` — the measured waveform and the experiment log (``series.yml``),
+  the only things a calibration reads;
+* :mod:`.simulate` — the test tone recorded once, scanned at any (step, beam);
+* :mod:`.align` — lag by normalised cross-correlation, optional affine gain;
+* :mod:`.score` — the five match metrics of §6.3 and the combined objective;
+* :mod:`.identifiability` — beam attenuation of the tone, profile intervals;
+* :mod:`.search` — coarse grid, local refinement, selected operating point.
+"""
+
+from .align import Alignment, align, correlations
+from .identifiability import beam_attenuation, identified, profile_interval, tone_wavelength_um
+from .inputs import SeriesMeta, load_series_meta, load_waveform, validate_waveform
+from .score import METRICS, OBJECTIVE_WEIGHTS, match_metrics, objective, scan_lsd_n_fft
+from .search import Calibration, Surface, calibrate
+from .simulate import ToneSimulator
+
+__all__ = ["Alignment", "align", "correlations", "beam_attenuation", "identified",
+           "profile_interval", "tone_wavelength_um", "SeriesMeta", "load_series_meta",
+           "load_waveform", "validate_waveform", "METRICS", "OBJECTIVE_WEIGHTS", "match_metrics",
+           "objective", "scan_lsd_n_fft", "Calibration", "Surface", "calibrate", "ToneSimulator"]

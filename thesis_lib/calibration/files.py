@@ -1,0 +1,69 @@
+"""``calib.json``: a calibration of one waveform file, written once and reused.
+
+:func:`write_calibration` reads the two inputs a calibration is allowed
+(``waveform.npz`` and ``series.yml``), runs :func:`~.search.calibrate` and
+writes the summary with both score surfaces atomically. The file records the
+SHA-256 of both inputs and the search settings; a re-run with the same inputs
+and settings returns the existing file without recomputing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from thesis_lib.provenance import write_json_atomic
+
+from .inputs import load_series_meta, load_waveform
+from .search import calibrate
+
+FORMAT = "thesis_lib.calibration/1"
+
+
+def _sha256(path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _meta_file(path) -> Path:
+    path = Path(path)
+    return path / "series.yml" if path.is_dir() else path
+
+
+def write_calibration(waveform, series_meta, out, *, overwrite: bool = False, progress=None,
+                      **settings) -> Path:
+    """Calibrate the waveform in ``waveform`` against the log ``series_meta``; write ``out``.
+
+    Parameters
+    ----------
+    waveform : path
+        ``.npz`` with the measured waveform ``s``.
+    series_meta : path
+        ``series.yml`` of the series (or the folder holding it).
+    out : path
+        The ``calib.json`` to write.
+    overwrite : bool
+        Recompute even when ``out`` holds this exact calibration.
+    **settings
+        Keyword arguments of :func:`~.search.calibrate` (JSON-serialisable values).
+
+    Returns
+    -------
+    Path of ``out``.
+    """
+    out = Path(out)
+    y = load_waveform(waveform)
+    meta = load_series_meta(series_meta)
+    inputs = {"waveform": str(Path(waveform).resolve()), "waveform_sha256": _sha256(waveform),
+              "series_meta": str(_meta_file(series_meta).resolve()),
+              "series_meta_sha256": _sha256(_meta_file(series_meta)),
+              "settings": json.loads(json.dumps(settings, default=str))}
+    if out.is_file() and not overwrite:
+        try:
+            old = json.loads(out.read_text())
+        except json.JSONDecodeError:
+            old = {}
+        if old.get("format") == FORMAT and old.get("inputs") == inputs:
+            return out
+    cal = calibrate(y, meta, progress=progress, **settings)
+    return write_json_atomic(out, {"format": FORMAT, **cal.to_dict(), "inputs": inputs})
