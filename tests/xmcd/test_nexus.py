@@ -139,6 +139,12 @@ def test_missing_dataset_names_the_mapping(tmp_path):
         read_scan(path)
 
 
+def test_unknown_mapping_key_is_named(tmp_path):
+    path = write_scan(tmp_path / "k.nxs", _frames(np.random.default_rng(0)), position_um=0.0, integration_s=1.0)
+    with pytest.raises(ValueError, match=r"unknown mapping key.*'postion_um'.*position_um"):
+        read_scan(path, {"postion_um": "/x"})
+
+
 def test_missing_file_is_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.nxs"):
         read_scan(tmp_path / "nope.nxs")

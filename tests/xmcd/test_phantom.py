@@ -105,3 +105,16 @@ def test_manifest_reproduces_table_5_2_cycles():
     for sid, cycles in expected.items():
         n = specs[sid].n_positions(0.381)
         assert round(2 * n * specs[sid].step_um / wavelength) / 2 == cycles
+
+
+@pytest.mark.slow
+def test_ensure_phantom_is_a_self_healing_cache(tmp_path):
+    from thesis_lib.xmcd.phantom import ensure_phantom
+
+    root = ensure_phantom(tmp_path, "quick", series="s8", workers=1)
+    assert root == tmp_path / "xmcd" / "quick"
+    first = _all_bytes(root / "s8")
+    marker = root / "s8" / ".phantom.json"
+    marker.write_text(marker.read_text().replace('"version": ', '"version": -1, "old": '))
+    ensure_phantom(tmp_path, "quick", series="s8", workers=1)     # stale cache: rebuilt, not refused
+    assert _all_bytes(root / "s8") == first

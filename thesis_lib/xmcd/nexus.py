@@ -188,6 +188,9 @@ def read_scan(path, mapping=None, *, load=True, nonfinite="raise") -> ScanFile:
     (25.0, (2, 4, 4), True)
     """
     path = Path(path)
+    unknown = sorted(set(mapping or {}) - set(DEFAULT_MAPPING))
+    if unknown:
+        raise ValueError(f"unknown mapping key(s) {unknown} for {path}; known keys: {sorted(DEFAULT_MAPPING)}")
     mapping = {**DEFAULT_MAPPING, **(mapping or {})}
     if nonfinite not in ("raise", "mask"):
         raise ValueError(f"nonfinite must be 'raise' or 'mask', not {nonfinite!r}")

@@ -320,7 +320,9 @@ def ensure_phantom(data_dir, profile="quick", seed=0, *, series="all", workers=N
     """The synthetic acquisitions of a manifest profile under ``data_dir/xmcd/<profile>``.
 
     Generated on the first call and reused afterwards (finished series are
-    skipped), so every chapter that needs XMCD data shares one cache.
+    skipped), so every chapter that needs XMCD data shares one cache. The
+    folder is a cache: series left there by other settings or an older
+    phantom version are regenerated.
 
     Returns
     -------
@@ -331,7 +333,8 @@ def ensure_phantom(data_dir, profile="quick", seed=0, *, series="all", workers=N
     config = replace(PhantomConfig(), frames_per_acquisition=int(prof["frames_per_acquisition"]),
                      tape_speed_m_s=float(prof["tape_speed_m_s"]))
     root = Path(data_dir) / "xmcd" / profile
-    write_phantom(root, series, detector=int(prof["detector"]), seed=seed, config=config, workers=workers)
+    write_phantom(root, series, detector=int(prof["detector"]), seed=seed, config=config, workers=workers,
+                  overwrite=True)
     return root
 
 
