@@ -25,8 +25,12 @@ def tiny_tree(root, rate=48000, n=4800):
 def test_train_then_denoise(tmp_path, capsys):
     tiny_tree(tmp_path / "data")
     status = main(["train", "--data", str(tmp_path / "data"), "--config", "smoke",
-                   "--out", str(tmp_path / "run"), "--device", "cpu", "--segment", "2048"])
+                   "--out", str(tmp_path / "run"), "--device", "cpu", "--segment", "2048",
+                   "--export-release", str(tmp_path / "release.pt")])
     assert status == 0
+    release = read_checkpoint(tmp_path / "release.pt")
+    assert "optimizer" not in release and release["weights_dtype"] == "float16"
+    assert all(v.dtype == torch.float16 for v in release["state_dict"].values() if v.is_floating_point())
     saved = read_checkpoint(tmp_path / "run" / "checkpoint.pt")
     assert saved["finished"] and saved["train_config"]["segment_length"] == 2048
     assert saved["step"] == 2  # 3 training clips, batch 2, one epoch

@@ -36,6 +36,10 @@ def register(subparsers):
     p.add_argument("--compile", action="store_true", help="use torch.compile")
     p.add_argument("--no-amp", action="store_true", help="disable mixed precision on CUDA")
     p.add_argument("--device", default=None, help="torch device (default: cuda when available)")
+    p.add_argument("--export-release", default=None, metavar="PT",
+                   help="after a finished run, write best.pt with float16 weights and without "
+                        "optimiser state to PT (e.g. data_manifests/models/unet_release.pt) and "
+                        "print its sha256 for data_manifests/models.yml")
     p.set_defaults(func=run)
 
 
@@ -76,4 +80,15 @@ def run(args) -> int:
     result = train(config, train_set, val_set, args.out, device=device)
     print(f"[train] {result.status} at step {result.step}, epoch {result.epoch}; "
           f"best val loss {result.metrics['best_val_loss']:.5f}; checkpoint {result.checkpoint}")
+    if args.export_release:
+        if result.status == "interrupted" or not result.best.exists():
+            raise ValueError(f"training in {args.out} has not finished; re-run the same command to "
+                             "resume it before exporting a release")
+        import hashlib
+
+        from thesis_lib.denoise.checkpoint import export_release
+        out = export_release(result.best, args.export_release, half=True,
+                             extra={"data": {"clean": str(clean), "degraded": str(degraded)}})
+        digest = hashlib.sha256(out.read_bytes()).hexdigest()
+        print(f"[train] release {out} ({out.stat().st_size / 2**20:.1f} MiB) sha256 {digest}")
     return 0
