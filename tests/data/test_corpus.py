@@ -78,3 +78,17 @@ def test_soundfont_is_the_one_inside_pretty_midi():
     assert corpus.soundfont_path().parent.name == "pretty_midi"
     assert corpus.soundfont_path().stat().st_size > 1_000_000
     assert pretty_midi  # the SoundFont ships with this dependency
+
+
+def test_check_corpus_compares_with_a_manifest(tmp_path):
+    import yaml
+    paths = corpus.render_corpus(tmp_path / "r", "mixed", tracks=2, duration_s=2.0, rate=16000)
+    manifest = tmp_path / "m.yml"
+    manifest.write_text(yaml.safe_dump({"subsets": {"mixed": [
+        {"file": paths[0].name, "sha256": corpus.sha256_file(paths[0])},
+        {"file": paths[1].name, "sha256": "0" * 64}]}}))
+    (tmp_path / "r" / "extra.wav").write_bytes(b"x")
+    verdict = corpus.check_corpus(tmp_path / "r", manifest)
+    assert verdict == {"matching": [paths[0].name], "differing": [paths[1].name], "unlisted": ["extra.wav"]}
+    with pytest.raises(FileNotFoundError, match="git checkout"):
+        corpus.check_corpus(tmp_path / "r", tmp_path / "missing.yml")

@@ -47,7 +47,7 @@ from thesis_lib.provenance import write_json_atomic
 from .audio import write_wav
 
 __all__ = ["SUBSETS", "TrackSpec", "select_tracks", "arrange", "render_track", "render_corpus",
-           "soundfont_path", "sha256_file"]
+           "soundfont_path", "sha256_file", "check_corpus"]
 
 SUBSETS = ("classical", "mixed")
 MANIFEST_NAME = "corpus_manifest.json"
@@ -361,3 +361,31 @@ def _soundfont_digest():
     return _SF_DIGEST["d"]
 
 
+
+
+DEFAULT_MANIFEST = Path(__file__).resolve().parents[2] / "data_manifests" / "corpus.yml"
+
+
+def check_corpus(out_dir, manifest=DEFAULT_MANIFEST) -> dict:
+    """Compare the tracks rendered in ``out_dir`` with the checksums shipped in ``manifest``.
+
+    Returns ``{"matching": [...], "differing": [...], "unlisted": [...]}`` (file
+    names). A difference does not stop anything: the floating-point mixing of a
+    differently built synthesiser may change the last bits, so callers report it
+    and the render's own ``corpus_manifest.json`` stays the record of what was used.
+    """
+    import yaml
+    manifest = Path(manifest)
+    if not manifest.is_file():
+        raise FileNotFoundError(f"{manifest} is missing; restore it with `git checkout -- data_manifests/`")
+    shipped = {entry["file"]: entry["sha256"]
+               for entries in yaml.safe_load(manifest.read_text())["subsets"].values() for entry in entries}
+    verdict = {"matching": [], "differing": [], "unlisted": []}
+    for path in sorted(Path(out_dir).glob("*.wav")):
+        if path.name not in shipped:
+            verdict["unlisted"].append(path.name)
+        elif sha256_file(path) == shipped[path.name]:
+            verdict["matching"].append(path.name)
+        else:
+            verdict["differing"].append(path.name)
+    return verdict
