@@ -26,6 +26,14 @@ def make_pairs(n, length=3000, seed=0):
     return pairs
 
 
+def child_pids():
+    pids = set()
+    for task in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{task}/children") as fh:
+            pids.update(int(p) for p in fh.read().split())
+    return pids
+
+
 def tiny_config(**kw):
     base = dict(epochs=2, batch_size=2, lr=2e-3, segment_length=1024, amp=False, log_every=1,
                 model=UNetConfig(depth=2, width=4).to_dict())
@@ -53,13 +61,17 @@ def test_training_lowers_validation_loss_and_writes_checkpoints(tmp_path):
     assert again.status == "already finished" and again.step == 9
 
 
-def test_sigterm_saves_and_resume_matches_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize("workers", [0, 1])
+def test_sigterm_saves_and_resume_matches_uninterrupted_run(tmp_path, workers):
+    # with loader workers, SIGTERM also reaches them (as under SLURM): still a clean save + resume
     data, val = make_pairs(5), make_pairs(1, seed=5)
-    cfg = tiny_config(epochs=2)  # 3 steps per epoch, 6 in all
+    cfg = tiny_config(epochs=2, num_workers=workers)  # 3 steps per epoch, 6 in all
     ref = train(cfg, data, val, tmp_path / "ref", device="cpu", log=lambda *_: None)
 
     def kill_at_4(step, loss):
         if step == 4:
+            for child in child_pids():  # the loader workers, as SLURM would signal them
+                os.kill(child, signal.SIGTERM)
             os.kill(os.getpid(), signal.SIGTERM)
 
     previous = signal.getsignal(signal.SIGTERM)

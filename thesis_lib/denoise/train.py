@@ -170,6 +170,12 @@ class _StopFlag:
             signal.signal(signal.SIGTERM, self._previous)
 
 
+def _ignore_sigterm(worker_id):
+    # SLURM signals every process of the step; loader workers must not die before the
+    # main process has saved its checkpoint (it shuts them down itself).
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def pick_device(requested: str | None = None) -> torch.device:
     """``requested`` if given, else CUDA when available, else CPU."""
     if requested:
@@ -269,7 +275,8 @@ def train(config: TrainConfig, train_set, val_set, out_dir, device=None, on_step
             sampler = EpochSampler(len(train_view), config.seed, epoch,
                                    start=state["batch_in_epoch"] * config.batch_size)
             loader = DataLoader(train_view, batch_size=config.batch_size, sampler=sampler,
-                                num_workers=config.num_workers, pin_memory=device.type == "cuda")
+                                num_workers=config.num_workers, pin_memory=device.type == "cuda",
+                                worker_init_fn=_ignore_sigterm if config.num_workers else None)
             model.train()
             for y, x in loader:
                 y, x = y.to(device, non_blocking=True), x.to(device, non_blocking=True)
