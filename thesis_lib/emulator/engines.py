@@ -114,7 +114,7 @@ def _const_range(c1, c2, ell, colpre, rptr, rb, rw, lo_b, inv_b, ga, gb):
     return total
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _explicit_column(i, p, q, stack, n, ha, hb, hw, binptr, colcum, lo_b, inv_b, gb):
     """Up-weight of column i, which contains the maxima p..q-1: resolve the crossed rows."""
     total = 0.0
@@ -148,7 +148,9 @@ def _explicit_column(i, p, q, stack, n, ha, hb, hw, binptr, colcum, lo_b, inv_b,
     return total
 
 
-@numba.njit(cache=True)
+# inlined at numba-IR level: a call with a dozen array arguments costs an atomic
+# reference-count update per array, which dominated the per-segment time
+@numba.njit(cache=True, inline="always")
 def _up_weight(stack, n, ha, hb, hw, binptr, colcum, colpre, rptr, rb, rw, lo_a, inv_a, ga,
                lo_b, inv_b, gb, ic):
     """Exact Σ_h w_h [β_h < L(α_h)] for the staircase encoded in ``stack[:n]``.

@@ -139,7 +139,7 @@ def _peak_field(x, sr, gain, amp, omega, h0, half, y, v, u, q, quarter, refine):
     return h0 * (d * kk - 0.5 * h1 * h1 / h2)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def segment_field(x, sr, gain, amp, fb, h0, gap, spacing, v, window, u, mode, out):
     """Fill ``out`` with the field history of the segment at ``u``; return the count.
 
