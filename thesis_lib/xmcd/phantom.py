@@ -241,7 +241,7 @@ class SyntheticSeries:
     def write(self, folder, overwrite=False) -> Path:
         """Write the series into ``folder``, skipping files a previous run finished."""
         folder = Path(folder)
-        marker = {"version": PHANTOM_VERSION, "spec": asdict(self.spec), "config": asdict(self.config)}
+        marker = _marker(self.spec, self.config)
         if _check_marker(folder, marker, overwrite):
             return folder
         write_json_atomic(folder / _MARKER, {**marker, "complete": False})
@@ -298,10 +298,15 @@ def write_phantom(out_dir, series="all", detector=128, seed=0, config=None, *, w
                                  "use one of those ids or 'all'")
     config = replace(config or PhantomConfig(), detector=int(detector), seed=int(seed))
     out_dir = Path(out_dir)
-    # largest series first so that the pool stays busy
-    jobs = sorted(wanted, key=lambda s: -specs[s].n_positions(config.tape_speed_m_s) * specs[s].repeats)
+    # finished series are skipped before any costly set-up; largest first keeps the pool busy
+    done = {sid: out_dir / sid for sid in wanted if _is_complete(out_dir / sid, _marker(specs[sid], config))}
+    for sid in done:
+        on_done and on_done(sid)
+    jobs = sorted((s for s in wanted if s not in done),
+                  key=lambda s: -specs[s].n_positions(config.tape_speed_m_s) * specs[s].repeats)
+    if not jobs:
+        return {sid: done[sid] for sid in wanted}
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
-    done = {}
     if workers == 1:
         for sid in jobs:
             done[sid] = SyntheticSeries(specs[sid], config).write(out_dir / sid, overwrite)
@@ -361,6 +366,19 @@ def _write_one(spec, config, folder, overwrite):
 @functools.lru_cache(maxsize=4)
 def _scene(geometry_seed, detector, params):
     return DetectorScene((detector, detector), np.random.default_rng([geometry_seed, 0x5CE]), params)
+
+
+def _marker(spec, config) -> dict:
+    """What a finished series folder records about how it was made."""
+    return {"version": PHANTOM_VERSION, "spec": asdict(spec), "config": asdict(config)}
+
+
+def _is_complete(folder, marker) -> bool:
+    path = Path(folder) / _MARKER
+    if not path.exists():
+        return False
+    old = json.loads(path.read_text())
+    return bool(old.get("complete")) and {k: old.get(k) for k in marker} == json.loads(json.dumps(marker))
 
 
 def _check_marker(folder, marker, overwrite) -> bool:
