@@ -100,7 +100,9 @@ class ToneSimulator:
         tape = Emulator(params, cache_dir=False).record(drive, rate, seed)
         self.position_um = np.asarray(tape.position_um, dtype=np.float64)
         self.magnetisation = np.asarray(tape.magnetisation, dtype=np.float64)
-        first = self.position_um[0] + self.lead_in_um + self.margin_um
+        # on the segment grid, so that a window starts at a segment centre
+        first = self.position_um[0] + self.segment_um * np.ceil(
+            (self.lead_in_um + self.margin_um) / self.segment_um)
         #: candidate tape positions of the first scan sample
         self.offsets_um = first + np.arange(0.0, lag_span, self.offset_step_um)
         self._blurred = {}

@@ -52,8 +52,11 @@ def _run(args) -> int:
     from tqdm import tqdm
 
     from thesis_lib.calibration.files import write_calibration
+    from thesis_lib.calibration.inputs import load_series_meta, load_waveform
     from thesis_lib.calibration.search import BEAMS_UM, REFINE_POINTS, STEP_FACTORS
 
+    load_waveform(args.waveform)            # bad inputs fail before the progress bar starts
+    load_series_meta(args.series_meta)
     settings = {"gain": args.gain, "unidentified_beam": args.unidentified_beam, "seed": args.seed,
                 "refine": not args.no_refine}
     steps = _floats(args.step_factors) if args.step_factors else list(STEP_FACTORS)
