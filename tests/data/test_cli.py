@@ -2,10 +2,13 @@
 
 import json
 
+import pytest
+
 from thesis_lib.cli import main
 from thesis_lib.data import PairedAudioDataset
 
 
+@pytest.mark.slow
 def test_corpus_clips_pairs_round_trip(tmp_path, capsys):
     tracks, clean, pairs = tmp_path / "tracks", tmp_path / "clean", tmp_path / "pairs"
     assert main(["corpus", "render", "--subset", "mixed", "--tracks", "3", "--out", str(tracks),

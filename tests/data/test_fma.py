@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from thesis_lib.data import fma
-from thesis_lib.data.audio import read_audio, write_wav
+from thesis_lib.data.audio import read_audio
 from thesis_lib.data.clips import make_clips
 
 from .conftest import tone

@@ -103,6 +103,7 @@ generate_pairs(sys.argv[1], sys.argv[2], transform=StandInDegradation(), seed=9)
 """
 
 
+@pytest.mark.slow
 def test_sigkill_mid_run_then_rerun_equals_uninterrupted(clean_tree, tmp_path):
     out = tmp_path / "killed"
     script = tmp_path / "worker.py"

@@ -35,7 +35,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path

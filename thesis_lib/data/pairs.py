@@ -26,12 +26,12 @@ from __future__ import annotations
 import json
 import re
 import time
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from thesis_lib.emulator import clip_seed  # eq. 4.3; the emulator owns the seeding rule
 from thesis_lib.provenance import git_state, write_json_atomic
 
 from .audio import read_audio, to_mono, write_wav
@@ -42,17 +42,6 @@ __all__ = ["clip_seed", "parse_fraction", "select_fraction", "generate_pairs", "
 
 PARAMS_NAME = "params.json"
 LOG_DIR = "logs"
-
-
-def _clip_seed_eq43(s0: int, relpath: str, clip_index: int) -> int:
-    """Eq. 4.3 of the thesis: ``(s0 + CRC32(f"{relpath}{clip_index}")) mod 2**32``."""
-    return (int(s0) + zlib.crc32(f"{relpath}{clip_index}".encode())) % 2**32
-
-
-try:  # the emulator owns the seeding rule (DESIGN.md §4); same formula while it is absent
-    from thesis_lib.emulator import clip_seed
-except ImportError:  # pragma: no cover - depends on whether the emulator package is present
-    clip_seed = _clip_seed_eq43
 
 
 def parse_fraction(text) -> tuple[int, int]:
