@@ -32,6 +32,24 @@ def test_noise_free_flag_stores_expected_counts(tmp_path, tiny_manifest):
     assert not np.array_equal(frames[(1, 1)], np.rint(frames[(1, 1)]))   # not integer counts
 
 
+def test_info_reads_other_layouts_through_a_yaml_mapping(tmp_path, capsys):
+    import h5py
+
+    path = tmp_path / "beamline.h5"
+    with h5py.File(path, "w") as h5:
+        for key in ("pp", "mp", "pm", "mm"):
+            h5[f"cam/{key}"] = np.full((5, 6, 3), 100.0)       # (y, x, frame)
+        h5["x"] = 0.075
+        h5["x"].attrs["units"] = "mm"
+    (tmp_path / "map.yml").write_text(
+        "frames: {'++': /cam/pp, '-+': /cam/mp, '+-': /cam/pm, '--': /cam/mm}\n"
+        "frame_axes: yxf\nposition_um: /x\nintegration_s: 6.0\n")
+    assert main(["xmcd", "info", str(path), "--mapping", str(tmp_path / "map.yml")]) == 0
+    text = capsys.readouterr().out
+    assert "detector        5 x 6 pixels" in text and "position        75 um" in text
+    assert "(1, 1): 3" in text
+
+
 def test_errors_are_one_line_with_status_2(tmp_path, tiny_manifest, capsys):
     assert main(["phantom", "--series", "s9", "--out", str(tmp_path), "--manifest", str(tiny_manifest)]) == 2
     assert "unknown series ['s9']" in capsys.readouterr().err

@@ -16,23 +16,42 @@ def register(subparsers):
                                         "detector shape and the Table 5.2 row rebuilt from the files.")
     info.add_argument("path", metavar="FILE_OR_DIR", help="a .nxs file or a series folder")
     info.add_argument("--tree", action="store_true", help="also list every group and dataset of a file")
+    info.add_argument("--mapping", default=None, metavar="YAML",
+                      help="YAML file mapping reader fields to dataset paths, for files laid out "
+                           "differently (keys as in thesis_lib.xmcd.DEFAULT_MAPPING; frames may map "
+                           "'++', '-+', '+-', '--' to one dataset each)")
     info.set_defaults(func=run_info)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
 def run_info(args) -> int:
     path = Path(args.path)
+    mapping = load_mapping(args.mapping) if args.mapping else None
     if path.is_dir():
-        print("\n".join(series_report(path)))
+        print("\n".join(series_report(path, mapping)))
     else:
-        print("\n".join(file_report(path, tree=args.tree)))
+        print("\n".join(file_report(path, tree=args.tree, mapping=mapping)))
     return 0
 
 
-def file_report(path, tree=False) -> list[str]:
+def load_mapping(path) -> dict:
+    """Read a dataset mapping from YAML (see :func:`thesis_lib.xmcd.read_scan`)."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such mapping file; write a YAML dict such as "
+                                "{frames: /entry/data, frame_axes: cfyx, position_um: /entry/x}")
+    mapping = yaml.safe_load(path.read_text())
+    if not isinstance(mapping, dict):
+        raise ValueError(f"{path}: a mapping must be a YAML dict of reader field -> dataset path or value")
+    return mapping
+
+
+def file_report(path, tree=False, mapping=None) -> list[str]:
     from thesis_lib.xmcd import nexus_tree, read_scan
 
-    scan = read_scan(path)
+    scan = read_scan(path, mapping)
     n_frames = {hm: s[0] for hm, s in scan.frame_shape.items()}
     H, W = scan.frame_shape[(1, 1)][1:]
     lines = [f"file            {scan.path}",
@@ -51,11 +70,11 @@ def file_report(path, tree=False) -> list[str]:
     return lines
 
 
-def series_report(path) -> list[str]:
+def series_report(path, mapping=None) -> list[str]:
     from thesis_lib.xmcd import describe_series, read_series
     from thesis_lib.xmcd.errors import SeriesLayoutError
 
-    series = read_series(path)
+    series = read_series(path, mapping)
     pos = series.positions_um
     H, W = series.files[0].frame_shape[(1, 1)][1:]
     lines = [f"series          {series.path}", f"files           {len(series)}",

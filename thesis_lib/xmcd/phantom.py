@@ -22,7 +22,9 @@ Output of :func:`write_phantom` (``OUT/<series_id>/`` per series and
 ``OUT/reference/``): ``scan_00000.nxs ...`` (what a reader of real data sees),
 ``series.yml`` (the experiment log: nominal step, tape speed, integration,
 repeats, nominal beam, test tone), ``ground_truth.npz`` (``footprint`` int8
-H×W in {-1, 0, 1}, ``s_true`` per file, ``shift_px`` T×2 (dy, dx),
+H×W in {-1, 0, 1} at zero drift, ``s_true`` per file, ``shift_px`` T×2 (dy, dx):
+the image content of file t sits at p + shift, i.e. its footprint is
+``scipy.ndimage.shift(footprint, shift_px[t])`` (eq. 3.3, M_t(p) = M(p - δ_t)),
 ``beam_fwhm_um`` (2,), ``step_um`` true step; plus ``s_mag`` counts/s,
 ``positions_true_um``, ``gain`` T×4, ``count_time_s``) and a hidden
 ``.phantom.json`` used to resume or skip finished work.
