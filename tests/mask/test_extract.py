@@ -62,11 +62,29 @@ def test_static_series_keeps_the_global_mask_and_off_gives_zero_shifts():
     np.testing.assert_allclose(off.s, 4 * s_true * np.sum(truth * S), atol=80)
 
 
-def test_registration_image_is_normalised_and_insensitive_to_the_magnetisation():
+def test_registration_image_is_insensitive_to_the_magnetisation_and_to_gain():
     scans, _, _ = make_scans([1.0, -1.0], np.zeros((2, 2)), noise=0.0)
     a, b = registration_image(scans[0], 0), registration_image(scans[1], 0)
     np.testing.assert_allclose(a, b, atol=1e-9)
-    assert abs(np.median(a)) < 1e-9
+    brighter = {k: (3.0 * v + 50.0 if k != "valid" else v) for k, v in scans[0].items()}
+    np.testing.assert_allclose(registration_image(brighter, 0), a, atol=1e-9)
+
+
+def test_registration_image_fills_dead_pixels_and_removes_the_illumination_ramp():
+    scans, _, _ = make_scans([0.0], np.zeros((1, 2)), noise=0.0)
+    ramp = np.add.outer(np.zeros(64), np.linspace(0, 2000, 64))
+    lit = {k: (v + ramp if k != "valid" else v.copy()) for k, v in scans[0].items()}
+    lit["valid"][10, 10] = False
+    for k in lit:
+        if k != "valid":
+            lit[k][:, 10, 10] = 0.0   # a dead pixel
+    img = registration_image(lit, 0)
+    flat = registration_image(scans[0], 0)
+    # the dead pixel takes a neighbour's value, not the normalised median 0 ...
+    assert abs(img[10, 10] - img[10, 11]) < 0.5
+    # ... and most of the ramp is gone (the high-pass keeps only fine structure)
+    assert abs(np.polyfit(np.arange(64), img.mean(axis=0), 1)[0]) < 0.01
+    assert np.corrcoef(img[20:44, 20:44].ravel(), flat[20:44, 20:44].ravel())[0, 1] > 0.8
 
 
 def test_bad_mode_shape_and_mask_files_raise(tmp_path):

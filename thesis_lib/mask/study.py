@@ -1,0 +1,186 @@
+"""The chapter-5 experiments as functions: what the Task 1 chapters call.
+
+* :func:`compare_backends` — Table 5.1 (area fraction, components, Δμ) for
+  the three back-ends, with compactness, run time and, when the true
+  footprint is known, IoU / precision / recall;
+* :func:`extract_all` — one pass over a series that aggregates several masks
+  (binary, weighted, threshold…) with the static and the moving mask and keeps
+  the registration diagnostics, cached as ``.npz`` so that the registration
+  and waveform chapters share the work and re-runs skip it;
+* :func:`waveform_table` — noise metric, HF ratio and SNR/correlation against
+  the truth for each mask of one extraction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from thesis_lib.provenance import atomic_path
+
+from .extract import extract_series
+from .pipeline import build_mask
+from .quality import detector_metrics, truth_metrics
+from .waveform import waveform_metrics
+
+#: Table 5.1 settings of the thesis (§5.1).
+BACKENDS = {
+    "kmeans": {"n_clusters": 3, "n_init": 10},
+    "gmm": {"n_clusters": 3, "covariance_type": "full"},
+    "dbscan": {"eps": 0.75, "min_samples": 25},
+}
+
+
+def compare_backends(reference, valid, truth=None, radius: int = 7, seed: int = 0,
+                     dbscan_max_fit: int | None = 20_000, weighted: bool = True) -> tuple:
+    """Build the mask of each back-end and measure it.
+
+    Returns
+    -------
+    rows : dict
+        ``{method: {area_fraction, components, compactness, mu_pos, mu_neg,
+        polarity_gap, time_s[, signed_iou, pos_iou, neg_iou, pos_precision, …]}}``
+    results : dict
+        ``{method: MaskResult}`` (weighted masks for k-means and GMM).
+    """
+    rows, results = {}, {}
+    for method, kwargs in BACKENDS.items():
+        kwargs = dict(kwargs)
+        if method == "dbscan":
+            kwargs["max_fit"] = dbscan_max_fit
+        t0 = time.perf_counter()
+        res = build_mask(reference, valid, method=method, radius=radius, seed=seed,
+                         cluster_kwargs=kwargs, weighted=weighted and method != "dbscan")
+        row = {**detector_metrics(res.binary, reference, valid),
+               "time_s": time.perf_counter() - t0}
+        if truth is not None:
+            tm = truth_metrics(res.binary, truth)
+            row["signed_iou"] = tm["signed_iou"]
+            for pol in ("pos", "neg"):
+                for key, value in tm[pol].items():
+                    row[f"{pol}_{key}"] = value
+        rows[method], results[method] = row, res
+    return rows, results
+
+
+def _digest(arrays: dict, extra) -> str:
+    h = hashlib.sha256(json.dumps(extra, sort_keys=True, default=str).encode())
+    for name in sorted(arrays):
+        h.update(name.encode())
+        h.update(np.ascontiguousarray(arrays[name], dtype=np.float64).tobytes())
+    return h.hexdigest()[:20]
+
+
+def extract_all(series_dir, masks: dict, reference_image, cache=None, register: str = "auto",
+                primary: str | None = None, progress=None) -> dict:
+    """Aggregate every mask of ``masks`` over one series in a single pass (cached).
+
+    Parameters
+    ----------
+    series_dir : path
+    masks : dict ``{name: (H, W)}``
+        The first (or ``primary``) mask sets the registration ROI.
+    reference_image : (H, W) array
+        Registration image of the reference acquisition.
+    cache : path, optional
+        ``.npz`` file; reused when the masks, reference image, register mode
+        and the series' files are unchanged.
+
+    Returns
+    -------
+    dict
+        ``shift_px``, ``moving`` (bool), ``decision`` (dict or None),
+        ``diagnostics`` (list), ``positions_um`` and, per mask name,
+        ``static`` / ``moving`` waveforms under ``waveforms[name]``.
+    """
+    from thesis_lib.xmcd import read_series
+
+    series_dir = Path(series_dir)
+    names = list(masks)
+    primary = primary or names[0]
+    files = sorted(series_dir.glob("*.nxs"))
+    key = _digest({**masks, "__ref": reference_image},
+                  [str(series_dir.resolve()), register, primary,
+                   [(p.name, p.stat().st_size, int(p.stat().st_mtime)) for p in files]])
+    if cache is not None and Path(cache).is_file():
+        with np.load(cache, allow_pickle=False) as npz:
+            if str(npz["key"]) == key:
+                return _unpack(npz, names)
+    ex = extract_series(read_series(series_dir), masks[primary], register=register,
+                        reference_image=reference_image,
+                        masks={n: masks[n] for n in names if n != primary}, progress=progress)
+    waveforms = {primary: {"static": ex.s_static, "moving": ex.s_moving}, **ex.extra}
+    decision = None if ex.decision is None else {
+        "enabled": ex.decision.enabled, "reason": ex.decision.reason,
+        "shifted_files": ex.decision.shifted_files,
+        "improved_fraction": ex.decision.improved_fraction,
+        "max_shift_px": ex.decision.max_shift_px}
+    out = {"shift_px": ex.shift_px, "moving": ex.moving, "decision": decision,
+           "diagnostics": ex.diagnostics, "positions_um": ex.positions_um,
+           "waveforms": waveforms}
+    if cache is not None:
+        arrays = {"key": np.array(key), "shift_px": ex.shift_px, "moving": np.array(ex.moving),
+                  "decision": np.array(json.dumps(decision)),
+                  "diagnostics": np.array(json.dumps(ex.diagnostics)),
+                  "positions_um": ex.positions_um}
+        for name, wf in waveforms.items():
+            arrays[f"w_static__{name}"] = wf["static"]
+            arrays[f"w_moving__{name}"] = wf["moving"]
+        with atomic_path(cache) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **arrays)
+    return out
+
+
+def _unpack(npz, names) -> dict:
+    return {"shift_px": npz["shift_px"], "moving": bool(npz["moving"]),
+            "decision": json.loads(str(npz["decision"])),
+            "diagnostics": json.loads(str(npz["diagnostics"])),
+            "positions_um": npz["positions_um"],
+            "waveforms": {n: {"static": npz[f"w_static__{n}"], "moving": npz[f"w_moving__{n}"]}
+                          for n in names}}
+
+
+def chosen_waveform(extraction: dict, name: str) -> np.ndarray:
+    """The waveform of mask ``name`` with the mask mode the decision rule chose."""
+    wf = extraction["waveforms"][name]
+    return wf["moving"] if extraction["moving"] else wf["static"]
+
+
+def waveform_table(extraction: dict, s_true=None, sg_window: int = 7) -> dict:
+    """``{mask name: waveform_metrics}`` for the chosen (static or moving) waveforms."""
+    return {name: waveform_metrics(chosen_waveform(extraction, name), s_true, window=sg_window)
+            for name in extraction["waveforms"]}
+
+
+def percent_change(new: float, old: float) -> float:
+    """``100 · (new − old) / old`` — the thesis's "% change" of a metric.
+
+    Examples
+    --------
+    >>> percent_change(43.05, 100.0)
+    -56.95
+    """
+    return float(100.0 * (new - old) / old) if old else float("nan")
+
+
+def series_masks(reference, valid, radius: int = 7, seed: int = 0,
+                 threshold_percentile: float = 95.0) -> dict:
+    """The masks the waveform chapters compare, built from one reference image.
+
+    ``kmeans`` (binary, §3.6), ``kmeans_weighted`` (§3.7, distance softmax,
+    q = 99.5, no smoothing), ``gmm_weighted`` (§3.7 with GMM responsibilities)
+    and ``threshold`` (the §2.1 baseline at the given percentile of |D|).
+    The k-means mask comes first: it sets the registration ROI.
+    """
+    from .threshold import threshold_mask
+
+    km = build_mask(reference, valid, method="kmeans", weighted=True, radius=radius, seed=seed)
+    gm = build_mask(reference, valid, method="gmm", weighted=True, radius=radius, seed=seed)
+    return {"kmeans": km.binary, "kmeans_weighted": km.weighted,
+            "gmm_weighted": gm.weighted,
+            "threshold": threshold_mask(reference, valid, percentile=threshold_percentile)}
