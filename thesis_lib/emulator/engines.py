@@ -404,6 +404,20 @@ class PreisachOperator:
                           - self.total_weight) / self.total_weight)
         return float(self.trace(fields)[-1])
 
+    def dominant_extrema(self, fields) -> np.ndarray:
+        """The alternating stack of dominant extrema left by ``fields`` (after the erase sequence).
+
+        Even positions hold maxima, odd positions minima; together they are the
+        staircase that separates up from down hysterons in the Preisach plane.
+        """
+        fields = np.ascontiguousarray(fields, dtype=np.float64)
+        stack = np.empty(self.init_stack.size + fields.size + 4)
+        s = self.init_stack.size
+        stack[:s] = self.init_stack
+        for value in fields:
+            s = _push(stack, s, float(value))
+        return stack[:s].copy()
+
     def with_reversible(self, fields) -> np.ndarray:
         """Total M/M_s = irreversible part + χ_rev·H along ``fields`` (loops as measured)."""
         fields = np.asarray(fields, dtype=np.float64)

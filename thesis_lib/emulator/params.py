@@ -153,10 +153,14 @@ class EmulatorParams:
     def to_json(self, path) -> Path:
         """Write every parameter plus the code version to ``path`` atomically (``params.json``)."""
         from thesis_lib import __version__
-        from thesis_lib.provenance import write_json_atomic
+
+        from ._atomic import atomic_path
         payload = {"format": "thesis_lib.emulator.params/1", "code_version": __version__,
                    **self.to_dict()}
-        return write_json_atomic(path, payload)
+        path = Path(path)
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps(payload, indent=2) + "\n")
+        return path
 
     @classmethod
     def from_json(cls, path) -> "EmulatorParams":
