@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 
 def register(subparsers):
@@ -37,14 +36,11 @@ def register(subparsers):
 def run(args) -> int:
     from tqdm import tqdm
 
-    from thesis_lib.xmcd.phantom import MANIFEST, PhantomConfig, load_manifest, profile_settings, write_phantom
+    from thesis_lib.xmcd.phantom import MANIFEST, load_manifest, profile_config, write_phantom
 
     manifest = args.manifest or MANIFEST
-    prof = profile_settings(args.profile, manifest)
-    config = replace(PhantomConfig(), frames_per_acquisition=int(prof["frames_per_acquisition"]),
-                     tape_speed_m_s=float(prof["tape_speed_m_s"]), geometry_seed=args.geometry_seed,
-                     noise=not args.noise_free)
-    detector = args.detector or int(prof["detector"])
+    config = profile_config(args.profile, manifest, geometry_seed=args.geometry_seed, noise=not args.noise_free)
+    detector = args.detector or config.detector
     t0 = time.perf_counter()
     wanted = args.series
     total = len(load_manifest(manifest)) if wanted == "all" else len([w for w in wanted.split(",") if w.strip()])

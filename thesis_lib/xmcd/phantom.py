@@ -132,6 +132,24 @@ def profile_settings(profile="quick", path=MANIFEST) -> dict:
     return dict(profiles[profile])
 
 
+def profile_config(profile="quick", path=MANIFEST, **overrides) -> PhantomConfig:
+    """:class:`PhantomConfig` of a manifest profile; every profile key must be a config field.
+
+    Examples
+    --------
+    >>> cfg = profile_config("quick")
+    >>> cfg.detector, cfg.frames_per_acquisition
+    (128, 1)
+    """
+    settings = {**profile_settings(profile, path), **overrides}
+    known = set(PhantomConfig.__dataclass_fields__)
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise ValueError(f"{path}: profile {profile!r} sets unknown phantom parameter(s) {unknown}; "
+                         f"known: {sorted(known)}")
+    return replace(PhantomConfig(), **settings)
+
+
 class SyntheticSeries:
     """One series of the synthetic beamline: truth, expected counts and noisy frames.
 
@@ -336,11 +354,9 @@ def ensure_phantom(data_dir, profile="quick", seed=0, *, series="all", workers=N
     Path
         Folder holding ``<series_id>/`` for each series and ``reference/``.
     """
-    prof = profile_settings(profile)
-    config = replace(PhantomConfig(), frames_per_acquisition=int(prof["frames_per_acquisition"]),
-                     tape_speed_m_s=float(prof["tape_speed_m_s"]))
+    config = profile_config(profile)
     root = Path(data_dir) / "xmcd" / profile
-    write_phantom(root, series, detector=int(prof["detector"]), seed=seed, config=config, workers=workers,
+    write_phantom(root, series, detector=config.detector, seed=seed, config=config, workers=workers,
                   overwrite=True)
     return root
 
