@@ -87,3 +87,11 @@ def test_bad_audio_is_rejected(tmp_path):
     (tmp_path / "bad.wav").write_text("not audio")
     with pytest.raises(ValueError, match="cannot read"):
         denoise_file(tmp_path / "bad.wav", tmp_path / "o.wav", checkpoint=tmp_path / "x.pt")
+
+
+def test_chunk_defaults_to_training_crop_length():
+    net = UNet1d(depth=2, width=4)
+    den = Denoiser(model=net, train_config={"segment_length": 1000, "sample_rate": 8000})
+    assert (den.chunk, den.overlap, den.sample_rate) == (1000, 125, 8000)
+    whole = Denoiser(model=net, train_config={"segment_length": None, "sample_rate": 44100})
+    assert whole.chunk == 5 * 44100

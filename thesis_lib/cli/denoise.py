@@ -15,8 +15,10 @@ def register(subparsers):
     p.add_argument("--checkpoint", default=str(RELEASE_CHECKPOINT),
                    help="model checkpoint (default: the released data_manifests/models/unet_release.pt)")
     p.add_argument("--device", default="cpu", help="torch device (default cpu)")
-    p.add_argument("--chunk-seconds", type=float, default=5.0, help="overlap-add chunk length (s)")
-    p.add_argument("--overlap-seconds", type=float, default=0.25, help="crossfade length (s)")
+    p.add_argument("--chunk-seconds", type=float, default=None,
+                   help="overlap-add chunk length in s (default: the model's training crop length)")
+    p.add_argument("--overlap-seconds", type=float, default=None,
+                   help="crossfade length in s (default: an eighth of the chunk)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=run)
 

@@ -100,21 +100,36 @@ class Denoiser:
         Defaults to the released model ``data_manifests/models/unet_release.pt``.
     device : str
         Torch device for inference (CPU by default).
-    chunk_seconds, overlap_seconds : float
-        Overlap-add chunk and crossfade lengths at the model's sample rate.
+    chunk_seconds : float, optional
+        Overlap-add chunk length at the model's rate. By default the length of
+        the training crops (``train_config["segment_length"]``) or 5 s for a
+        model trained on whole 5-s clips: GroupNorm normalises over the whole
+        input, so chunks of the training length reproduce the statistics the
+        network was trained with (longer chunks measurably lower SI-SDR).
+    overlap_seconds : float, optional
+        Crossfade length; an eighth of the chunk by default.
+    model, sample_rate, train_config
+        Pass a network directly instead of a checkpoint (tests, chapters).
     """
 
     def __init__(self, checkpoint=RELEASE_CHECKPOINT, device: str = "cpu",
-                 chunk_seconds: float = 5.0, overlap_seconds: float = 0.25, model=None,
-                 sample_rate: int | None = None):
+                 chunk_seconds: float | None = None, overlap_seconds: float | None = None,
+                 model=None, sample_rate: int | None = None, train_config: dict | None = None):
         if model is None:
             model, meta = load_denoiser(checkpoint, device)
-            sample_rate = sample_rate or meta.get("train_config", {}).get("sample_rate", 44_100)
-        self.model = model.eval()
+            train_config = meta.get("train_config", {}) or {}
+        train_config = train_config or {}
+        self.model = model.to(device).eval()
         self.device = device
-        self.sample_rate = int(sample_rate or 44_100)
-        self.chunk = max(self.model.multiple, int(round(chunk_seconds * self.sample_rate)))
-        self.overlap = min(int(round(overlap_seconds * self.sample_rate)), self.chunk // 2)
+        self.sample_rate = int(sample_rate or train_config.get("sample_rate", 44_100))
+        if chunk_seconds is None:
+            segment = train_config.get("segment_length")
+            chunk = int(segment) if segment else 5 * self.sample_rate
+        else:
+            chunk = int(round(chunk_seconds * self.sample_rate))
+        self.chunk = max(self.model.multiple, chunk)
+        overlap = self.chunk // 8 if overlap_seconds is None else int(round(overlap_seconds * self.sample_rate))
+        self.overlap = min(overlap, self.chunk // 2)
 
     @torch.no_grad()
     def _run(self, batch: np.ndarray) -> np.ndarray:
