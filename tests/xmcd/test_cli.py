@@ -1,12 +1,14 @@
 """The ``thesis phantom`` and ``thesis xmcd info`` verbs end to end on a tiny manifest."""
 
 import numpy as np
+import pytest
 
 from thesis_lib.cli import main
 from thesis_lib.xmcd import read_series
 from thesis_lib.xmcd.phantom import read_ground_truth
 
 
+@pytest.mark.slow   # first use of the emulator in a session loads its compiled kernels
 def test_phantom_then_info(tmp_path, tiny_manifest, capsys):
     out = tmp_path / "out"
     rc = main(["phantom", "--series", "all", "--out", str(out), "--manifest", str(tiny_manifest),

@@ -118,3 +118,16 @@ def test_ensure_phantom_is_a_self_healing_cache(tmp_path):
     marker.write_text(marker.read_text().replace('"version": ', '"version": -1, "old": '))
     ensure_phantom(tmp_path, "quick", series="s8", workers=1)     # stale cache: rebuilt, not refused
     assert _all_bytes(root / "s8") == first
+
+
+def test_profiles_map_onto_the_config(tmp_path, tiny_manifest):
+    from thesis_lib.xmcd.phantom import profile_config
+
+    assert profile_config("full").detector >= 1024 and profile_config("quick").detector == 128
+    assert profile_config("quick", tiny_manifest).detector == 32
+    bad = tmp_path / "bad.yml"
+    bad.write_text(tiny_manifest.read_text().replace("detector: 32", "detecter: 32"))
+    with pytest.raises(ValueError, match=r"bad.yml.*unknown phantom parameter.*detecter"):
+        profile_config("quick", bad)
+    with pytest.raises(ValueError, match="unknown profile 'huge'"):
+        profile_config("huge")
