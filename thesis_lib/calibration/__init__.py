@@ -12,13 +12,15 @@ Modules, one idea each:
 """
 
 from .align import Alignment, align, correlations
-from .identifiability import beam_attenuation, identified, profile_interval, tone_wavelength_um
+from .identifiability import (aliased_frequency, beam_attenuation, bias_beat_period_um, identified, profile_interval,
+                              residual_structure, tone_wavelength_um)
 from .inputs import SeriesMeta, load_series_meta, load_waveform, validate_waveform
 from .score import METRICS, OBJECTIVE_WEIGHTS, match_metrics, objective, scan_lsd_n_fft
 from .search import Calibration, Surface, calibrate
 from .simulate import ToneSimulator
 
-__all__ = ["Alignment", "align", "correlations", "beam_attenuation", "identified",
+__all__ = ["Alignment", "align", "correlations", "aliased_frequency", "beam_attenuation", "bias_beat_period_um",
+           "residual_structure", "identified",
            "profile_interval", "tone_wavelength_um", "SeriesMeta", "load_series_meta",
            "load_waveform", "validate_waveform", "METRICS", "OBJECTIVE_WEIGHTS", "match_metrics",
            "objective", "scan_lsd_n_fft", "Calibration", "Surface", "calibrate", "ToneSimulator"]

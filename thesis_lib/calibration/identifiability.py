@@ -55,6 +55,78 @@ def beam_attenuation(fwhm_um, wavelength_um):
     return gaussian_mtf(1.0 / np.asarray(wavelength_um, dtype=np.float64), fwhm_um)
 
 
+def bias_beat_period_um(tape_speed_m_s: float, bias_hz: float, segment_um: float) -> float:
+    """Period on the tape of the beat between the bias wavelength and the segment grid.
+
+    A recording model that keeps one magnetisation value per segment of length
+    Δℓ samples the bias pattern (wavelength v / f_b) once per segment; when the
+    two lengths are close the samples drift slowly through the bias phase and
+    leave a pattern of period 1 / |1/Δℓ − k/λ_b| (k the nearest integer number of
+    bias periods per segment).
+
+    Examples
+    --------
+    >>> round(bias_beat_period_um(0.381, 100e3, 4.0), 1)      # 3.81 µm bias against 4 µm
+    80.2
+    """
+    bias_um = tape_speed_m_s * 1e6 / bias_hz
+    cycles = segment_um / bias_um
+    offset = abs(cycles - round(cycles))
+    return float(np.inf if offset == 0 else segment_um / offset)
+
+
+def aliased_frequency(period_um, step_um) -> float:
+    """Frequency, in cycles per scan position, at which a pattern of ``period_um`` appears.
+
+    Sampling every ``step_um`` folds the pattern's frequency step/period into
+    [0, 0.5]. Near 0 it looks like a slow drift, near 0.5 like an alternation
+    whose amplitude depends on where the samples fall — in both cases its
+    amplitude and its phase can trade against each other.
+
+    Examples
+    --------
+    >>> [round(aliased_frequency(80.0, s), 3) for s in (25.0, 50.0, 200.0, 400.0)]
+    [0.312, 0.375, 0.5, 0.0]
+    """
+    f = (float(step_um) / float(period_um)) % 1.0
+    return float(min(f, 1.0 - f))
+
+
+def residual_structure(position_um, magnetisation, wavelength_um, harmonics: int = 7):
+    """The tape's content besides the tone: strongest residual period and sizes.
+
+    The tone and its first ``harmonics`` harmonics are fitted by least squares
+    and removed; the periodogram of what is left gives its strongest period.
+
+    Returns
+    -------
+    dict with ``tone_amplitude``, ``residual_std`` and ``residual_period_um``.
+
+    Examples
+    --------
+    >>> u = np.arange(0.0, 8000.0, 4.0)
+    >>> m = 0.6 * np.sin(2 * np.pi * u / 1460.0) + 0.1 * np.sin(2 * np.pi * u / 80.0)
+    >>> r = residual_structure(u, m, 1460.0)
+    >>> round(r["tone_amplitude"], 3), round(r["residual_std"], 4), round(r["residual_period_um"])
+    (0.6, 0.0707, 80)
+    """
+    u = np.asarray(position_um, dtype=np.float64)
+    m = np.asarray(magnetisation, dtype=np.float64)
+    phase = 2 * np.pi * u / wavelength_um
+    cols = [np.ones_like(u)]
+    for k in range(1, harmonics + 1):
+        cols += [np.sin(k * phase), np.cos(k * phase)]
+    X = np.column_stack(cols)
+    coef, *_ = np.linalg.lstsq(X, m, rcond=None)
+    residual = m - X @ coef
+    spacing = float(np.median(np.diff(u)))
+    power = np.abs(np.fft.rfft(residual)) ** 2
+    freqs = np.fft.rfftfreq(residual.size, spacing)
+    k = 1 + int(np.argmax(power[1:]))
+    return {"tone_amplitude": float(np.hypot(coef[1], coef[2])),
+            "residual_std": float(residual.std()), "residual_period_um": float(1.0 / freqs[k])}
+
+
 def profile_interval(values, rho, n_samples: int, level: float = 0.95):
     """Profile-likelihood confidence interval of one parameter from scored points.
 

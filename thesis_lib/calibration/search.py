@@ -97,6 +97,9 @@ class Calibration:
                "nominal": dict(self.nominal), "settings": dict(self.settings)}
         if surfaces:
             out["surface"] = {"grid": self.grid.to_dict(), "refined": self.refined.to_dict()}
+            if self.measured is not None:
+                out["waveforms"] = {"measured": self.measured.tolist(),
+                                    "simulated": self.simulated.tolist()}
         return out
 
 
