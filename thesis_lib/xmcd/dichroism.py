@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import FrameShapeError, XMCDDataError
+from .normalise import robust_normalise
+from .series import read_series
 
 
 def average_frames(stack) -> np.ndarray:
@@ -103,8 +105,6 @@ def shot_noise_std(scan) -> np.ndarray:
 
 def dichroic_stack(scans, normalise=False):
     """D of every scan, stacked: ``(T, H, W)`` images and ``(T, H, W)`` validity."""
-    from .normalise import robust_normalise
-
     images, valids = [], []
     for scan in scans:
         D, valid = double_difference(scan)
@@ -165,7 +165,6 @@ def reference_image(series_or_scans, how="median", index=None, *, min_valid_frac
 
 def _as_scans(obj):
     if isinstance(obj, (str, Path)):
-        from .series import read_series
         return list(read_series(obj).files)
     if hasattr(obj, "files"):
         return list(obj.files)

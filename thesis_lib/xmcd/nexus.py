@@ -3,7 +3,7 @@
 One file holds everything measured at one tape position *t*: the four
 detector-frame stacks :math:`I_{h,m}^{(t)}` for photon helicity *h* and
 magnetisation direction *m* (eq. 2.1 of the thesis), the scan position, the
-integration time, the scan step and the beam size. The layout written here is
+integration time, the scan step and the beam size. The layout is
 plain NeXus (``NX_class`` attributes on every group)::
 
     /                      NXroot   (default = entry)
@@ -54,7 +54,7 @@ COMBINATIONS = ((1, 1), (-1, 1), (1, -1), (-1, -1))
 PIXEL_DEAD = 2
 PIXEL_HOT = 8
 
-#: Where :func:`write_scan` puts each field; a user mapping overrides entries.
+#: Where :func:`~thesis_lib.xmcd.writer.write_scan` puts each field; a user mapping overrides entries.
 DEFAULT_MAPPING = {
     "frames": "/entry/instrument/detector/data",
     "frame_axes": "cfyx",
