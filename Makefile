@@ -22,7 +22,7 @@ export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 export NUMBA_CACHE_DIR ?= $(VENV_ROOT)/numba-cache
 export MPLBACKEND := Agg
 
-.PHONY: help setup book test bench slurm-local python-path lock clean
+.PHONY: help setup book test bench slurm-local python-path lock clean FORCE
 
 help:
 	@echo "make book    - set up the environment, execute every chapter ($(PROFILE) profile), build build/html"
@@ -46,10 +46,13 @@ setup: $(STAMP) build/bin/thesis
 
 # A `thesis` command bound to this clone and the shared environment (the venv is shared
 # between clones, so the package is not pip-installed into it).
-build/bin/thesis: $(STAMP)
+# Rewritten on every call (cheap) so it always names the environment this call uses.
+build/bin/thesis: $(STAMP) FORCE
 	mkdir -p build/bin
-	printf '#!/usr/bin/env bash\nPYTHONPATH="%s$${PYTHONPATH:+:$$PYTHONPATH}" exec "%s" -m thesis_lib.cli "$$@"\n' "$(CURDIR)" "$(PY)" > $@
-	chmod +x $@
+	printf '#!/usr/bin/env bash\nPYTHONPATH="%s$${PYTHONPATH:+:$$PYTHONPATH}" exec "%s" -m thesis_lib.cli "$$@"\n' "$(CURDIR)" "$(PY)" > $@.tmp
+	chmod +x $@.tmp && mv $@.tmp $@
+
+FORCE:
 
 python-path: $(STAMP)
 	@echo "$(PY)"
