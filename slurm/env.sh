@@ -15,7 +15,7 @@ fi
 : "${THESIS_CORPUS_SUBSET:=classical}"              # classical | mixed
 : "${THESIS_CORPUS_TRACKS:=10}"
 : "${THESIS_CLEAN_DIR:=$DATA_DIRECTORY/clean}"
-: "${THESIS_PAIRS_DIR:=$DATA_DIRECTORY/pairs}"
+: "${THESIS_PAIRS_DIR:=$DATA_DIRECTORY/degraded}"   # `thesis train --data` expects clean/ + degraded/
 : "${THESIS_PAIRS_MODE:=emulator}"                  # emulator | stand-in | copy
 : "${THESIS_EMULATOR_PARAMS:=}"                     # emulator parameters JSON (empty: defaults)
 : "${THESIS_SEED:=0}"

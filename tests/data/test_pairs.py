@@ -18,8 +18,13 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _tree_bytes(root):
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and p.suffix in (".wav", ".json") and "logs" not in p.parts}
+    """Every clip's bytes, and params.json without the commit id (another commit may land mid-test)."""
+    out = {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+           if p.is_file() and p.suffix == ".wav"}
+    params = json.loads((root / "params.json").read_text())
+    assert params.pop("code_version")
+    out["params.json"] = params
+    return out
 
 
 def test_seed_rule_is_eq_4_3():
