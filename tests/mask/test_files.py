@@ -1,0 +1,81 @@
+"""The ``thesis mask`` / ``thesis extract`` contract on a small synthetic-beamline phantom."""
+
+import json
+
+import numpy as np
+import pytest
+
+from thesis_lib.cli import main
+from thesis_lib.mask.quality import truth_metrics
+from thesis_lib.mask.waveform import snr_vs_truth
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def phantom(tmp_path_factory):
+    from thesis_lib.xmcd.phantom import write_phantom
+
+    root = tmp_path_factory.mktemp("phantom")
+    write_phantom(root, series=["reference", "s8"], detector=64, seed=0, workers=1)
+    return root
+
+
+def test_mask_verb_writes_the_signed_mask_contract(phantom, tmp_path):
+    from thesis_lib.xmcd.phantom import read_ground_truth
+
+    out = tmp_path / "mask.npz"
+    assert main(["mask", "--reference", str(phantom / "reference"), "--method", "kmeans",
+                 "--radius", "2", "--out", str(out)]) == 0
+    with np.load(out) as npz:
+        mask = npz["mask"]
+        assert mask.dtype == np.float64 and mask.shape == (64, 64)
+        assert set(np.unique(mask)) <= {-1.0, 0.0, 1.0}
+        params = json.loads(str(npz["params"]))
+    assert params["method"] == "kmeans"
+    truth = read_ground_truth(phantom / "reference")["footprint"]
+    assert truth_metrics(mask, truth)["signed_iou"] > 0.5
+    # a re-run with the same inputs leaves the file alone
+    mtime = out.stat().st_mtime_ns
+    assert main(["mask", "--reference", str(phantom / "reference"), "--method", "kmeans",
+                 "--radius", "2", "--out", str(out)]) == 0
+    assert out.stat().st_mtime_ns == mtime
+    weighted = tmp_path / "w.npz"
+    assert main(["mask", "--reference", str(phantom / "reference" / "scan_00000.nxs"),
+                 "--method", "gmm", "--weighted", "--radius", "2", "--out", str(weighted)]) == 0
+    with np.load(weighted) as npz:
+        assert np.abs(npz["mask"]).max() <= 1.0 and len(np.unique(npz["mask"])) > 3
+
+
+def test_extract_verb_writes_one_sample_per_file_and_the_shifts(phantom, tmp_path):
+    from thesis_lib.xmcd.phantom import read_ground_truth
+
+    mask = tmp_path / "mask.npz"
+    main(["mask", "--reference", str(phantom / "reference"), "--radius", "2", "--out", str(mask)])
+    truth = read_ground_truth(phantom / "s8")
+    for mode in ("on", "off"):
+        out = tmp_path / f"wave_{mode}.npz"
+        assert main(["extract", str(phantom / "s8"), "--mask", str(mask), "--register", mode,
+                     "--out", str(out)]) == 0
+        with np.load(out) as npz:
+            s, shift = npz["s"], npz["shift_px"]
+        assert s.dtype == np.float64 and s.shape == truth["s_true"].shape
+        assert shift.shape == (s.size, 2)
+        assert abs(snr_vs_truth(s, truth["s_true"])["corr"]) > 0.9
+        if mode == "off":
+            assert np.all(shift == 0)
+        else:
+            err = shift - truth["shift_px"]
+            assert np.abs(err - np.median(err, axis=0)).max() < 0.25
+
+
+def test_user_errors_exit_with_a_message_naming_the_file(phantom, tmp_path, capsys):
+    assert main(["extract", str(phantom / "s8"), "--mask", str(tmp_path / "none.npz"),
+                 "--out", str(tmp_path / "w.npz")]) == 2
+    assert "none.npz" in capsys.readouterr().err
+    assert main(["mask", "--reference", str(tmp_path / "missing"), "--out",
+                 str(tmp_path / "m.npz")]) == 2
+    assert "missing" in capsys.readouterr().err
+    assert main(["mask", "--reference", str(phantom / "reference"), "--method", "dbscan",
+                 "--weighted", "--out", str(tmp_path / "m.npz")]) == 2
+    assert not (tmp_path / "m.npz").exists()
