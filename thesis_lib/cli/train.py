@@ -77,7 +77,7 @@ def run(args) -> int:
     val_set = PairedAudioDataset(degraded, clean, split="val", target_rate=config.sample_rate)
     print(f"[train] {len(train_set)} training / {len(val_set)} validation pairs on {device}; "
           f"config {args.config}: {json.dumps(config.to_dict())}")
-    result = train(config, train_set, val_set, args.out, device=device)
+    result = train(config, train_set, val_set, args.out, device=device, progress=True)
     print(f"[train] {result.status} at step {result.step}, epoch {result.epoch}; "
           f"best val loss {result.metrics['best_val_loss']:.5f}; checkpoint {result.checkpoint}")
     if args.export_release:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import signal
+import sys
 import time
 import zlib
 from dataclasses import asdict, dataclass, field, replace
@@ -27,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
+from tqdm.auto import tqdm
 
 from .checkpoint import read_checkpoint, save_checkpoint
 from .loss import AuralLoss
@@ -194,7 +196,7 @@ class TrainResult:
 
 
 def train(config: TrainConfig, train_set, val_set, out_dir, device=None, on_step=None,
-          log=print) -> TrainResult:
+          log=print, progress: bool = False) -> TrainResult:
     """Train (or resume training) a :class:`UNet1d` on paired ``(y, x)`` clips.
 
     Parameters
@@ -210,6 +212,11 @@ def train(config: TrainConfig, train_set, val_set, out_dir, device=None, on_step
     on_step : callable, optional
         Called as ``on_step(step, loss)`` after every optimiser step (tests use it
         to send SIGTERM mid-run).
+    log : callable
+        Receives one line per epoch and on resume/stop.
+    progress : bool
+        Show a tqdm bar over the batches of each epoch (updated at most every
+        30 s when the output is not a terminal, e.g. a SLURM log).
 
     Returns
     -------
@@ -278,7 +285,9 @@ def train(config: TrainConfig, train_set, val_set, out_dir, device=None, on_step
                                 num_workers=config.num_workers, pin_memory=device.type == "cuda",
                                 worker_init_fn=_ignore_sigterm if config.num_workers else None)
             model.train()
-            for y, x in loader:
+            bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch",
+                       disable=not progress, mininterval=1 if sys.stderr.isatty() else 30)
+            for y, x in bar:
                 y, x = y.to(device, non_blocking=True), x.to(device, non_blocking=True)
                 optimizer.zero_grad(set_to_none=True)
                 with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
@@ -292,6 +301,7 @@ def train(config: TrainConfig, train_set, val_set, out_dir, device=None, on_step
                 state["step"] += 1
                 state["batch_in_epoch"] += 1
                 value = float(loss.detach())
+                bar.set_postfix(loss=f"{value:.4f}", refresh=False)
                 if writer and state["step"] % config.log_every == 0:
                     writer.add_scalar("loss/train", value, state["step"])
                     writer.add_scalar("lr", scheduler.get_last_lr()[0], state["step"])
