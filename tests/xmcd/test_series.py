@@ -61,3 +61,15 @@ def test_repeats_appear_in_the_integration_cell(tmp_path):
                integration_s=6.0, repeats=2, step_um=25.0, beam_um=(26.0, 25.0))
     write_series_yml(tmp_path, {"tape_speed_m_s": 0.381, "test_tone_hz": 261.0})
     assert describe_series(read_series(tmp_path))["integration"] == "6 s × 2 pol × 2 repeats"
+
+
+def test_digest_follows_the_bytes_and_ignores_ground_truth(tmp_path):
+    from thesis_lib.xmcd import series_digest
+
+    _write(tmp_path, ["scan_0.nxs", "scan_1.nxs"])
+    write_series_yml(tmp_path, {"step_um": 25.0})
+    first = series_digest(tmp_path)
+    (tmp_path / "ground_truth.npz").write_bytes(b"truth")
+    assert series_digest(tmp_path) == first
+    _write(tmp_path, ["scan_0.nxs"], shape=(4, 5))      # one file changed
+    assert series_digest(tmp_path) != first

@@ -19,13 +19,13 @@ from .errors import (CorruptFileError, FrameShapeError, InvalidFrameError, Missi
 from .nexus import COMBINATIONS, DEFAULT_MAPPING, ScanFile, pixel_validity, read_scan
 from .writer import nexus_tree, write_scan
 from .normalise import RobustNormaliser, robust_normalise
-from .series import Series, describe_series, read_series, signal_cycles, write_series_yml
+from .series import Series, describe_series, read_series, series_digest, signal_cycles, write_series_yml
 
 __all__ = [
     "average_frames", "dichroic_stack", "double_difference", "reference_image", "shot_noise_std",
     "COMBINATIONS", "DEFAULT_MAPPING", "ScanFile", "nexus_tree", "pixel_validity", "read_scan",
     "write_scan", "RobustNormaliser", "robust_normalise", "Series", "describe_series", "read_series",
-    "signal_cycles", "write_series_yml", "XMCDDataError", "CorruptFileError", "FrameShapeError",
+    "series_digest", "signal_cycles", "write_series_yml", "XMCDDataError", "CorruptFileError", "FrameShapeError",
     "InvalidFrameError", "MissingCombinationError", "MissingDatasetError", "NonFiniteFrameError",
     "SeriesLayoutError", "UnknownSeriesError",
 ]
