@@ -131,3 +131,10 @@ def test_profiles_map_onto_the_config(tmp_path, tiny_manifest):
         profile_config("quick", bad)
     with pytest.raises(ValueError, match="unknown profile 'huge'"):
         profile_config("huge")
+
+
+def test_malformed_manifest_names_the_file(tmp_path, tiny_manifest):
+    bad = tmp_path / "bad.yml"
+    bad.write_text(tiny_manifest.read_text().replace("step_um: 200.0", "stepp_um: 200.0"))
+    with pytest.raises(ValueError, match="bad.yml.*malformed series manifest"):
+        load_manifest(bad)

@@ -91,7 +91,39 @@ class SeriesSpec:
 
 @dataclass(frozen=True)
 class PhantomConfig:
-    """Everything that shapes the synthetic data (defaults: the ``quick`` profile)."""
+    """Everything that shapes the synthetic data (defaults: the ``quick`` profile).
+
+    Attributes
+    ----------
+    detector : int
+        Pixels per side of the square detector.
+    seed, geometry_seed : int
+        Noise seed; seed of everything the ground truth holds.
+    tape_speed_m_s : float
+        Tape speed, links the tone frequency to its wavelength on tape.
+    frames_per_acquisition : int
+        Frames an integration is read out as (frame exposure = integration / this).
+    noise : bool
+        False stores expected counts (float64) without noise or gain fluctuations.
+    read_noise_counts, full_scale : float, int
+        Gaussian read noise (counts rms); detector full scale (clipped, flagged).
+    gain_sigma : float
+        Relative rms of the per-(h, m, file) gain fluctuations.
+    step_error, beam_error : float
+        Largest relative error of the true step / beam FWHM against the nominal ones.
+    drift_px, drift_memory : float
+        Rms and file-to-file correlation of the slow drift (pixels at 128 px).
+    jump_probability, jump_px : float, tuple
+        Chance per file of a persistent jump, and its size range (pixels at 128 px).
+    tape_source, drive_amplitude : str, float
+        ``"emulator"`` or ``"stand-in"`` recording; peak of the sine drive.
+    azimuth_deg : float
+        Head azimuth: tilt of the recorded transitions across the track.
+    compression : str or None
+        HDF5 filter of the frame data (``"gzip"``).
+    scene : SceneParams
+        Background, footprint and detector-defect knobs.
+    """
 
     detector: int = 128
     seed: int = 0
@@ -118,9 +150,14 @@ class PhantomConfig:
 def load_manifest(path=MANIFEST) -> dict:
     """Series of the manifest as ``{id: SeriesSpec}`` (the reference under ``"reference"``)."""
     doc = yaml.safe_load(Path(path).read_text())
-    common = {"tone_hz": float(doc["test_tone_hz"]), "beam_um": tuple(doc["beam_um"])}
-    specs = {s["id"]: SeriesSpec(**{**common, **s}) for s in doc["series"]}
-    specs["reference"] = SeriesSpec(**{**common, **doc["reference"]})
+    try:
+        common = {"tone_hz": float(doc["test_tone_hz"]), "beam_um": tuple(doc["beam_um"])}
+        specs = {s["id"]: SeriesSpec(**{**common, **s}) for s in doc["series"]}
+        specs["reference"] = SeriesSpec(**{**common, **doc["reference"]})
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: malformed series manifest ({exc}); each series needs id, integration_s, "
+                         "repeats, step_um and cycles or n_files - compare with data_manifests/xmcd_table_5_2.yml"
+                         ) from exc
     return specs
 
 
