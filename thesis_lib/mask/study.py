@@ -27,6 +27,9 @@ from .pipeline import build_mask
 from .quality import detector_metrics, truth_metrics
 from .waveform import waveform_metrics
 
+#: Bump when extraction results change for equal inputs (invalidates caches).
+EXTRACT_VERSION = 3
+
 #: Table 5.1 settings of the thesis (§5.1).
 BACKENDS = {
     "kmeans": {"n_clusters": 3, "n_init": 10},
@@ -104,7 +107,7 @@ def extract_all(series_dir, masks: dict, reference_image, cache=None, register: 
     primary = primary or names[0]
     files = sorted(series_dir.glob("*.nxs"))
     key = _digest({**masks, "__ref": reference_image},
-                  [str(series_dir.resolve()), register, primary,
+                  [EXTRACT_VERSION, str(series_dir.resolve()), register, primary,
                    [(p.name, p.stat().st_size, int(p.stat().st_mtime)) for p in files]])
     if cache is not None and Path(cache).is_file():
         with np.load(cache, allow_pickle=False) as npz:
