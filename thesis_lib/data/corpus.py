@@ -247,8 +247,8 @@ def _to_midi(spec: TrackSpec, duration_s: float):
 
 def _add_bass(melody, bass, beat_s, duration_s):
     # A simple bass: on every beat, the sounding melody pitch class in the bass register.
-    sounding = sorted(melody.notes, key=lambda n: n.start)
     import pretty_midi
+    sounding = sorted(melody.notes, key=lambda n: n.start)
     t, i = 0.0, 0
     while t < duration_s - 1e-9:
         while i + 1 < len(sounding) and sounding[i + 1].start <= t + 1e-9:
