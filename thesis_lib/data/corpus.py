@@ -318,7 +318,7 @@ def render_corpus(out_dir, subset: str = "classical", tracks: int = 8, seed: int
         The track files, in selection order. Tracks whose file exists and whose
         checksum matches the manifest are not rendered again.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = out_dir / MANIFEST_NAME

@@ -182,7 +182,7 @@ def generate_pairs(clean_root, out_root, transform=None, params=None, which_frac
     -------
     GenerationReport
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
     clean_root, out_root = Path(clean_root), Path(out_root)
     k, K = parse_fraction(which_fraction)
     if transform is None and params is not None:
