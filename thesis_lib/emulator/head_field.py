@@ -52,7 +52,7 @@ def karlqvist_kernel(s, gap, spacing):
 REFINED, PEAKS, DENSE, REFINED_FULL = 0, 1, 2, 4
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", _nrt=False)
 def _k(s, half, y):
     # atan(a) - atan(b) = atan((a - b) / (1 + ab)) (+pi when 1 + ab < 0): one atan instead of two
     den = y * y + s * s - half * half
@@ -62,14 +62,14 @@ def _k(s, half, y):
     return val / math.pi
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", _nrt=False)
 def _dk(s, half, y):
     a = s + half
     b = s - half
     return (y / (y * y + a * a) - y / (y * y + b * b)) / math.pi
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", _nrt=False)
 def _d2k(s, half, y):
     a = s + half
     b = s - half
@@ -78,7 +78,7 @@ def _d2k(s, half, y):
     return (-2.0 * y * a / (da * da) + 2.0 * y * b / (db * db)) / math.pi
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", _nrt=False)
 def _audio(x, sr, t):
     """Linear interpolation of x (sampled at sr from t=0) and its slope; zero outside the clip."""
     pos = t * sr
@@ -92,13 +92,13 @@ def _audio(x, sr, t):
     return x[i] + f * (x[i + 1] - x[i]), slope
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", _nrt=False)
 def _field(x, sr, gain, amp, omega, h0, half, y, v, u, t):
     xv, _ = _audio(x, sr, t)
     return h0 * (gain * xv + amp * math.sin(omega * t)) * _k(u - v * t, half, y)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", _nrt=False)
 def _peak_field(x, sr, gain, amp, omega, h0, half, y, v, u, q, quarter, refine):
     """Field at the q-th bias peak (sin = +1 for even q, -1 for odd q), optionally Newton-refined.
 
@@ -139,7 +139,7 @@ def _peak_field(x, sr, gain, amp, omega, h0, half, y, v, u, q, quarter, refine):
     return h0 * (d * kk - 0.5 * h1 * h1 / h2)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", _nrt=False)
 def segment_field(x, sr, gain, amp, fb, h0, gap, spacing, v, window, u, mode, out):
     """Fill ``out`` with the field history of the segment at ``u``; return the count.
 
