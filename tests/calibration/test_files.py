@@ -70,6 +70,7 @@ def test_rerun_skips_and_overwrite_recomputes(series_folder, tmp_path, monkeypat
     assert not list(tmp_path.glob("*.tmp*"))
 
 
+@pytest.mark.slow
 def test_cli_writes_the_required_keys(series_folder, tmp_path, capsys):
     out = tmp_path / "calib.json"
     rc = main(["calibrate", str(series_folder / "waveform.npz"), "--series-meta",
