@@ -172,6 +172,22 @@ class _StopFlag:
             signal.signal(signal.SIGTERM, self._previous)
 
 
+def collate_shortest(items):
+    """Stack ``(y, x)`` pairs into a batch, trimming every clip to the shortest one.
+
+    Whole-clip training (``segment_length=None``) may meet clips that differ by
+    a sample after resampling; trimming keeps them stackable.
+
+    Examples
+    --------
+    >>> y, x = collate_shortest([(torch.ones(1, 5), torch.ones(1, 5)), (torch.ones(1, 4), torch.ones(1, 4))])
+    >>> tuple(y.shape), tuple(x.shape)
+    ((2, 1, 4), (2, 1, 4))
+    """
+    n = min(min(y.shape[-1], x.shape[-1]) for y, x in items)
+    return (torch.stack([y[..., :n] for y, _ in items]), torch.stack([x[..., :n] for _, x in items]))
+
+
 def _ignore_sigterm(worker_id):
     # SLURM signals every process of the step; loader workers must not die before the
     # main process has saved its checkpoint (it shuts them down itself).
@@ -283,7 +299,8 @@ def train(config: TrainConfig, train_set, val_set, out_dir, device=None, on_step
                                    start=state["batch_in_epoch"] * config.batch_size)
             loader = DataLoader(train_view, batch_size=config.batch_size, sampler=sampler,
                                 num_workers=config.num_workers, pin_memory=device.type == "cuda",
-                                worker_init_fn=_ignore_sigterm if config.num_workers else None)
+                                worker_init_fn=_ignore_sigterm if config.num_workers else None,
+                                collate_fn=collate_shortest)
             model.train()
             bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch",
                        disable=not progress, mininterval=1 if sys.stderr.isatty() else 30)
