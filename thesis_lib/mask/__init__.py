@@ -10,13 +10,18 @@ Modules, one idea each:
 * :mod:`.quality` — detector-plane and ground-truth mask metrics (§5.2);
 * :mod:`.registration` — shift estimation, diagnostics and the moving-mask rule (§3.3);
 * :mod:`.waveform` — signed aggregation (eqs. 3.2/3.4) and waveform metrics;
-* :mod:`.pipeline` — reference image to mask in one call (what the CLI runs);
-* :mod:`.ensemble` — consensus masks and the grid search of §7.1.
+* :mod:`.pipeline` — reference image to mask in one call;
+* :mod:`.extract` — series files to waveform, with registration (eqs. 3.2–3.4);
+* :mod:`.files` — the ``mask.npz`` / ``waveform.npz`` contract of the CLI;
+* :mod:`.ensemble` — consensus masks and the grid search of §7.1;
+* :mod:`.study` — the chapter-5 experiments the chapters call.
 """
 
 from .clustering import Clustering, cluster, cluster_dbscan, cluster_gmm, cluster_kmeans
 from .establish import EstablishedMask, establish_mask, extreme_memberships
+from .extract import Extraction, extract_series
 from .features import PixelFeatures, pixel_features
+from .pipeline import MaskResult, build_mask
 from .quality import detector_metrics, truth_metrics
 from .threshold import threshold_mask
 from .weighted import amplitude_gate, weighted_mask
@@ -25,5 +30,6 @@ __all__ = [
     "Clustering", "cluster", "cluster_kmeans", "cluster_gmm", "cluster_dbscan",
     "EstablishedMask", "establish_mask", "extreme_memberships",
     "PixelFeatures", "pixel_features", "detector_metrics", "truth_metrics",
-    "threshold_mask", "amplitude_gate", "weighted_mask",
+    "threshold_mask", "amplitude_gate", "weighted_mask", "MaskResult", "build_mask",
+    "Extraction", "extract_series",
 ]

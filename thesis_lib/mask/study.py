@@ -48,7 +48,8 @@ def compare_backends(reference, valid, truth=None, radius: int = 7, seed: int = 
         ``{method: {area_fraction, components, compactness, mu_pos, mu_neg,
         polarity_gap, time_s[, signed_iou, pos_iou, neg_iou, pos_precision, …]}}``
     results : dict
-        ``{method: MaskResult}`` (weighted masks for k-means and GMM).
+        ``{method: MaskResult}`` (weighted masks for k-means and GMM); ``None``
+        for a back-end that found no two clusters (its row then holds ``error``).
     """
     rows, results = {}, {}
     for method, kwargs in BACKENDS.items():
@@ -56,8 +57,17 @@ def compare_backends(reference, valid, truth=None, radius: int = 7, seed: int = 
         if method == "dbscan":
             kwargs["max_fit"] = dbscan_max_fit
         t0 = time.perf_counter()
-        res = build_mask(reference, valid, method=method, radius=radius, seed=seed,
-                         cluster_kwargs=kwargs, weighted=weighted and method != "dbscan")
+        try:
+            res = build_mask(reference, valid, method=method, radius=radius, seed=seed,
+                             cluster_kwargs=kwargs, weighted=weighted and method != "dbscan")
+        except ValueError as exc:
+            # e.g. DBSCAN finding a single cluster: report it in the table, do not abort it
+            rows[method] = {"error": str(exc), "area_fraction": float("nan"), "components": 0,
+                            "compactness": float("nan"), "mu_pos": float("nan"),
+                            "mu_neg": float("nan"), "polarity_gap": float("nan"),
+                            "time_s": time.perf_counter() - t0}
+            results[method] = None
+            continue
         row = {**detector_metrics(res.binary, reference, valid),
                "time_s": time.perf_counter() - t0}
         if truth is not None:
