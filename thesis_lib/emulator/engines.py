@@ -119,14 +119,14 @@ def _const_range(c1, c2, ell, colpre, rptr, rb, rw, lo_b, inv_b, ga, gb):
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
-def _explicit_column(i, p, q, stack, n, ha, hb, hw, binptr, colcum, lo_b, inv_b, gb):
+def _explicit_column(i, p, q, stack, n, ha, hb, hw, binptr, colpre, lo_b, inv_b, gb):
     """Up-weight of column i, which contains the maxima p..q-1: resolve the crossed rows."""
     total = 0.0
     if p == 0:
         jmin = 0
     else:
         jmin = _row(_threshold(stack, n, p - 1), lo_b, inv_b, gb)
-        total += colcum[i, jmin]
+        total += colpre[jmin, i + 1] - colpre[jmin, i]
     ell_hi = _threshold(stack, n, q - 1)
     jmax = gb - 1 if ell_hi == math.inf else min(_row(ell_hi, lo_b, inv_b, gb), gb - 1)
     h0 = binptr[i * gb + jmin]
@@ -155,7 +155,7 @@ def _explicit_column(i, p, q, stack, n, ha, hb, hw, binptr, colcum, lo_b, inv_b,
 # inlined at numba-IR level and compiled without the numba runtime: with it, every array
 # argument cost an atomic reference-count update per call, which dominated the time
 @numba.njit(cache=True, inline="always", _nrt=False)
-def _up_weight(stack, n, ha, hb, hw, binptr, colcum, colpre, rptr, rb, rw, lo_a, inv_a, ga,
+def _up_weight(stack, n, ha, hb, hw, binptr, colpre, rptr, rb, rw, lo_a, inv_a, ga,
                lo_b, inv_b, gb, ic):
     """Exact Σ_h w_h [β_h < L(α_h)] for the staircase encoded in ``stack[:n]``.
 
@@ -188,7 +188,7 @@ def _up_weight(stack, n, ha, hb, hw, binptr, colcum, colpre, rptr, rb, rw, lo_a,
         q = p
         while q < nmax and ic[q] == c:
             q += 1
-        total += _explicit_column(c, p, q, stack, n, ha, hb, hw, binptr, colcum, lo_b, inv_b,
+        total += _explicit_column(c, p, q, stack, n, ha, hb, hw, binptr, colpre, lo_b, inv_b,
                                   gb)
         top = c - 1
         p = q
@@ -210,7 +210,7 @@ def _apply_field(state, ha, hb, h):
 # ------------------------------------------------------------------ per-segment kernels
 @numba.njit(cache=True, _nrt=False)
 def _everett_record(x, sr, gain, amp, fb, h0, gap, spacing, v, window, positions, mode, tail,
-                    init_stack, ha, hb, hw, binptr, colcum, colpre, rptr, rb, rw, lo_a, inv_a,
+                    init_stack, ha, hb, hw, binptr, colpre, rptr, rb, rw, lo_a, inv_a,
                     ga, lo_b, inv_b, gb, total_weight, buf, stack, ic, out):
     n_init = init_stack.size
     for j in range(positions.size):
@@ -223,7 +223,7 @@ def _everett_record(x, sr, gain, amp, fb, h0, gap, spacing, v, window, positions
             s = _push(stack, s, buf[i])
         for i in range(tail.size):
             s = _push(stack, s, tail[i])
-        up = _up_weight(stack, s, ha, hb, hw, binptr, colcum, colpre, rptr, rb, rw, lo_a, inv_a,
+        up = _up_weight(stack, s, ha, hb, hw, binptr, colpre, rptr, rb, rw, lo_a, inv_a,
                         ga, lo_b, inv_b, gb, ic)
         out[j] = (2.0 * up - total_weight) / total_weight
 
@@ -247,14 +247,14 @@ def _hysterons_record(x, sr, gain, amp, fb, h0, gap, spacing, v, window, positio
 
 
 @numba.njit(cache=True, _nrt=False)
-def _everett_trace(fields, init_stack, ha, hb, hw, binptr, colcum, colpre, rptr, rb, rw, lo_a,
+def _everett_trace(fields, init_stack, ha, hb, hw, binptr, colpre, rptr, rb, rw, lo_a,
                    inv_a, ga, lo_b, inv_b, gb, total_weight, stack, ic, out):
     s = init_stack.size
     for i in range(s):
         stack[i] = init_stack[i]
     for t in range(fields.size):
         s = _push(stack, s, fields[t])
-        up = _up_weight(stack, s, ha, hb, hw, binptr, colcum, colpre, rptr, rb, rw, lo_a, inv_a,
+        up = _up_weight(stack, s, ha, hb, hw, binptr, colpre, rptr, rb, rw, lo_a, inv_a,
                         ga, lo_b, inv_b, gb, ic)
         out[t] = (2.0 * up - total_weight) / total_weight
 
@@ -276,7 +276,7 @@ class EverettIndex:
     """Grid index of a hysteron set for exact Everett sums (see the module docstring).
 
     The grid has ``grid`` columns over α and ``grid`` rows over β (default
-    4·sqrt(hysterons), at most 1024). Any grid gives the same exact sums; the
+    8·sqrt(hysterons), at most 2048). Any grid gives the same exact sums; the
     size only trades table memory against hysterons visited per segment.
     """
 
@@ -284,7 +284,7 @@ class EverettIndex:
         if grid is None:
             # measured on one core: per-segment cost falls as the grid gets finer, until the
             # dense prefix tables (4 x grid^2 numbers) stop fitting the caches
-            grid = int(min(max(4.0 * np.sqrt(model.size), 16), 1024))
+            grid = int(min(max(8.0 * np.sqrt(model.size), 16), 2048))
         self.model = model
         self.ga = self.gb = int(grid)
         a, b, w = model.alpha, model.beta, model.weight
@@ -298,24 +298,23 @@ class EverettIndex:
         order = np.argsort(cell, kind="stable")
         self.ha, self.hb, self.hw = a[order].copy(), b[order].copy(), w[order].copy()
         counts = np.bincount(cell, minlength=self.ga * self.gb)
-        self.binptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self.binptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
         cellw = np.bincount(cell, weights=w, minlength=self.ga * self.gb).reshape(self.ga, self.gb)
-        self.colcum = np.zeros((self.ga, self.gb + 1))
-        self.colcum[:, 1:] = np.cumsum(cellw, axis=1)
         # colpre[r, i]: weight of rows < r and columns < i (2-D prefix sum, row-major so the
-        # two ends of a column range at one row are close in memory)
-        pre = np.zeros((self.ga + 1, self.gb + 1))
-        pre[1:, :] = np.cumsum(self.colcum, axis=0)
-        self.colpre = np.ascontiguousarray(pre.T)
+        # two ends of a column range at one row share cache lines; one column's cumulative
+        # weight over rows is colpre[r, i + 1] - colpre[r, i])
+        pre = np.zeros((self.gb + 1, self.ga + 1))
+        pre[1:, 1:] = np.cumsum(np.cumsum(cellw.T, axis=0), axis=1)
+        self.colpre = pre
         # row-major copy: the hysterons of one row over a column range are contiguous
         rcell = row * self.ga + col
         rorder = np.argsort(rcell, kind="stable")
         self.rb, self.rw = b[rorder].copy(), w[rorder].copy()
         rcounts = np.bincount(rcell, minlength=self.ga * self.gb)
-        self.rptr = np.concatenate([[0], np.cumsum(rcounts)]).astype(np.int64)
+        self.rptr = np.concatenate([[0], np.cumsum(rcounts)]).astype(np.int32)
 
     def arrays(self):
-        return (self.ha, self.hb, self.hw, self.binptr, self.colcum, self.colpre, self.rptr,
+        return (self.ha, self.hb, self.hw, self.binptr, self.colpre, self.rptr,
                 self.rb, self.rw, self.lo_a, self.inv_a, self.ga, self.lo_b, self.inv_b, self.gb)
 
 
