@@ -56,3 +56,16 @@ def test_newton_refined_extrema_track_the_continuous_field():
     assert err_refined < 2e-5            # the quadratic Newton step: third-order error
     assert err_peaks > 10 * err_refined  # sampling at the bias peak understates the extremum
     assert peaks.max() < true_max
+
+
+def test_interpolated_kernel_table_equals_the_arctangent():
+    from thesis_lib.emulator.head_field import NO_TABLE, _k_fast, kernel_table
+    gap, spacing, window = 4e-6, 3e-6, 30e-6
+    table = kernel_table(gap, spacing, window)
+    s = np.random.default_rng(0).uniform(-window, window, 20_000)
+    exact = karlqvist_kernel(s, gap, spacing)
+    fast = np.array([_k_fast(v, gap / 2, spacing, table) for v in s])
+    assert np.max(np.abs(fast - exact)) < 1e-13 * karlqvist_kernel(0.0, gap, spacing)
+    # outside the table and without a table the exact arctangent is used
+    assert _k_fast(5 * window, gap / 2, spacing, table) == _k(5 * window, gap / 2, spacing)
+    assert _k_fast(1e-6, gap / 2, spacing, NO_TABLE) == _k(1e-6, gap / 2, spacing)

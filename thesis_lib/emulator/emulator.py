@@ -23,7 +23,7 @@ import numpy as np
 from .bias import bias_amplitude
 from .degradations import aging_tail, dropouts, print_through
 from .engines import PreisachOperator
-from .head_field import karlqvist_kernel, segment_field
+from .head_field import cached_kernel_table, karlqvist_kernel, segment_field
 from .measurement_noise import MeasurementNoise
 from .params import EmulatorParams
 from .preisach import load_model
@@ -107,7 +107,8 @@ class Emulator:
                                          sample_rate, mode))
         n = segment_field(x, float(sample_rate), kw["gain"], kw["amplitude"], kw["bias_hz"],
                           kw["h0"], kw["gap"], kw["spacing"], kw["speed"], kw["window"],
-                          float(position_m), int(mode), buf)
+                          float(position_m), int(mode), buf,
+                          cached_kernel_table(kw["gap"], kw["spacing"], kw["window"]))
         return buf[:n].copy()
 
     def warmup(self) -> float:

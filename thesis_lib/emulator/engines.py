@@ -43,7 +43,7 @@ import time
 import numba
 import numpy as np
 
-from .head_field import field_buffer_size, segment_field
+from .head_field import cached_kernel_table, field_buffer_size, segment_field
 from .preisach import PreisachModel, ac_erase_sequence
 
 ENGINES = ("everett", "hysterons")
@@ -209,13 +209,14 @@ def _apply_field(state, ha, hb, h):
 
 # ------------------------------------------------------------------ per-segment kernels
 @numba.njit(cache=True, _nrt=False)
-def _everett_record(x, sr, gain, amp, fb, h0, gap, spacing, v, window, positions, mode, tail,
+def _everett_record(x, sr, gain, amp, fb, h0, gap, spacing, v, window, positions, mode, ktab,
+                    tail,
                     init_stack, ha, hb, hw, binptr, colpre, rptr, rb, rw, lo_a, inv_a,
                     ga, lo_b, inv_b, gb, total_weight, buf, stack, ic, out):
     n_init = init_stack.size
     for j in range(positions.size):
         m = segment_field(x, sr, gain, amp, fb, h0, gap, spacing, v, window, positions[j],
-                          mode, buf)
+                          mode, buf, ktab)
         for i in range(n_init):
             stack[i] = init_stack[i]
         s = n_init
@@ -229,11 +230,12 @@ def _everett_record(x, sr, gain, amp, fb, h0, gap, spacing, v, window, positions
 
 
 @numba.njit(cache=True, _nrt=False)
-def _hysterons_record(x, sr, gain, amp, fb, h0, gap, spacing, v, window, positions, mode, tail,
+def _hysterons_record(x, sr, gain, amp, fb, h0, gap, spacing, v, window, positions, mode, ktab,
+                      tail,
                       init_state, ha, hb, hw, total_weight, buf, state, out):
     for j in range(positions.size):
         m = segment_field(x, sr, gain, amp, fb, h0, gap, spacing, v, window, positions[j],
-                          mode, buf)
+                          mode, buf, ktab)
         for i in range(state.size):
             state[i] = init_state[i]
         for i in range(m):
@@ -443,7 +445,7 @@ class PreisachOperator:
         out = np.empty(positions.size)
         common = (x, float(sr), float(gain), float(amplitude), float(bias_hz), float(h0),
                   float(gap), float(spacing), float(speed), float(window), positions, int(mode),
-                  tail)
+                  cached_kernel_table(gap, spacing, window), tail)
         t0 = time.perf_counter()
         if self.engine == "everett":
             stack = np.empty(self.init_stack.size + buf.size + tail.size + 4)
