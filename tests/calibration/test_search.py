@@ -18,7 +18,7 @@ def calibration(planted_25um):
 @pytest.mark.slow
 def test_planted_step_and_beam_are_recovered(calibration, planted_25um):
     """Acceptance of the issue on a planted 25 µm series: ±10 % on both, rho >= 0.95."""
-    assert calibration.step_um == pytest.approx(planted_25um["step_um"], rel=0.01)
+    assert calibration.step_um == pytest.approx(planted_25um["step_um"], rel=0.005)
     assert calibration.step_identified
     assert calibration.beam_fwhm_um == pytest.approx(planted_25um["beam_um"], rel=0.10)
     assert calibration.beam_source == "data" and calibration.beam_identified

@@ -18,7 +18,8 @@ from thesis_lib.provenance import write_json_atomic
 from .inputs import load_series_meta, load_waveform
 from .search import calibrate
 
-FORMAT = "thesis_lib.calibration/1"
+#: Bump when the results change for equal inputs (invalidates stored calibrations).
+FORMAT = "thesis_lib.calibration/2"
 
 
 def _sha256(path) -> str:

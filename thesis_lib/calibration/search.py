@@ -7,7 +7,11 @@ For a measured scan waveform and its experiment log, :func:`calibrate`
    are aligned to the measurement (:func:`~.align.align`: lag by correlation,
    optional gain) and scored (:func:`~.score.match_metrics`,
    :func:`~.score.objective`);
-3. refines on a finer grid spanning the neighbours of the coarse optimum;
+3. refines on finer grids, each spanning the neighbours of the previous
+   optimum (:data:`REFINE_LEVELS` levels). The step must be known far more
+   finely than the tone needs: a step error δ moves the last of n samples by
+   n·δ along the tape, and the short-wavelength structure that carries the
+   beam information (tens of µm) must stay in phase over the whole scan;
 4. measures what the data constrain — a profile-likelihood interval for each
    parameter (:func:`~.identifiability.profile_interval`);
 5. returns the selected operating point with both score surfaces.
@@ -38,6 +42,7 @@ from .simulate import ToneSimulator
 STEP_FACTORS = tuple(np.round(np.linspace(0.8, 1.2, 17), 4))
 BEAMS_UM = (8.0, 12.0, 16.0, 20.0, 26.0, 32.0, 40.0, 50.0, 60.0, 80.0)
 REFINE_POINTS = 9
+REFINE_LEVELS = 3
 
 
 @dataclass
@@ -80,6 +85,7 @@ class Calibration:
     nominal: dict
     grid: Surface
     refined: Surface
+    levels: list = field(default_factory=list)
     settings: dict = field(default_factory=dict)
     measured: np.ndarray | None = None
     simulated: np.ndarray | None = None
@@ -96,7 +102,8 @@ class Calibration:
                "step_identified": self.step_identified, "beam_identified": self.beam_identified,
                "nominal": dict(self.nominal), "settings": dict(self.settings)}
         if surfaces:
-            out["surface"] = {"grid": self.grid.to_dict(), "refined": self.refined.to_dict()}
+            out["surface"] = {"grid": self.grid.to_dict(), "refined": self.refined.to_dict(),
+                              "levels": [s.to_dict() for s in self.levels]}
             if self.measured is not None:
                 out["waveforms"] = {"measured": self.measured.tolist(),
                                     "simulated": self.simulated.tolist()}
@@ -130,9 +137,11 @@ def _around(values, k, n):
 
 
 def calibrate(measured, meta: SeriesMeta, *, step_factors=STEP_FACTORS, beams_um=BEAMS_UM,
-              refine: bool = True, refine_points: int = REFINE_POINTS, gain: str = "lsq",
+              refine: bool = True, refine_points: int = REFINE_POINTS,
+              refine_levels: int = REFINE_LEVELS, gain: str = "lsq",
               weights: dict | None = None, unidentified_beam: str = "nominal", params=None,
-              drive_amplitude: float | None = None, seed: int = 0, progress=None) -> Calibration:
+              drive_amplitude: float | None = None, offset_step_um: float | None = None,
+              seed: int = 0, progress=None) -> Calibration:
     """Calibrate scan step and beam FWHM of the emulator to a measured scan waveform.
 
     Parameters
@@ -146,7 +155,8 @@ def calibrate(measured, meta: SeriesMeta, *, step_factors=STEP_FACTORS, beams_um
     beams_um : sequence of float
         Coarse beam-FWHM grid.
     refine : bool
-        Evaluate a ``refine_points`` × ``refine_points`` grid around the coarse optimum.
+        Evaluate ``refine_levels`` successive ``refine_points`` × ``refine_points``
+        grids, each spanning the neighbours of the previous optimum.
     gain : {"lsq", "none"}
         Fit an affine gain after the lag, or only match means.
     weights : dict, optional
@@ -157,6 +167,8 @@ def calibrate(measured, meta: SeriesMeta, *, step_factors=STEP_FACTORS, beams_um
         Emulator physics for the recording (Δℓ stays at ``params.segment_um``).
     drive_amplitude : float, optional
         Peak drive of the recorded tone (default :data:`~.simulate.DRIVE_AMPLITUDE`).
+    offset_step_um : float, optional
+        Spacing of the candidate lags along the tape (default Δℓ).
     seed : int
         Seed of the simulated tape noise.
     progress : callable, optional
@@ -176,7 +188,7 @@ def calibrate(measured, meta: SeriesMeta, *, step_factors=STEP_FACTORS, beams_um
     >>> truth = ToneSimulator(meta, 60, 130.0, params=p, seed=5)
     >>> y = truth.scan(104.0, 30.0, truth.offsets_um[40])
     >>> cal = calibrate(y, meta, params=p, step_factors=(0.96, 1.0, 1.04, 1.08),
-    ...                 beams_um=(20.0, 40.0), refine_points=3)
+    ...                 beams_um=(20.0, 40.0), refine_points=3, refine_levels=1)
     >>> round(cal.step_um, 1), cal.metrics["rho"] > 0.999
     (104.0, True)
     """
@@ -189,20 +201,25 @@ def calibrate(measured, meta: SeriesMeta, *, step_factors=STEP_FACTORS, beams_um
         raise ValueError("the search needs at least two step factors and one positive beam FWHM")
     extra = {} if drive_amplitude is None else {"drive_amplitude": drive_amplitude}
     max_step = float(steps.max()) * (1.0 + 1.0 / max(len(steps) - 1, 1))
-    sim = ToneSimulator(meta, y.size, max_step, params=params, seed=seed, **extra)
+    sim = ToneSimulator(meta, y.size, max_step, params=params, seed=seed,
+                        offset_step_um=offset_step_um, **extra)
     coarse = _score_grid(sim, y, steps, beams, gain, weights, progress)
     i, j = coarse.best()
-    if refine:
-        fine = _score_grid(sim, y, _around(steps, i, refine_points), _around(beams, j, refine_points),
-                           gain, weights, progress)
-    else:
-        fine = coarse
+    levels = []
+    prev = coarse
+    for _ in range(refine_levels if refine else 0):
+        i, j = prev.best()
+        prev = _score_grid(sim, y, _around(prev.steps_um, i, refine_points),
+                           _around(prev.beams_um, j, refine_points), gain, weights, progress)
+        levels.append(prev)
+    fine = levels[-1] if levels else coarse
 
     # every scored point, for the selection and the profile intervals
-    pts_step = np.concatenate([np.repeat(s.steps_um, s.beams_um.size) for s in (coarse, fine)])
-    pts_beam = np.concatenate([np.tile(s.beams_um, s.steps_um.size) for s in (coarse, fine)])
-    pts_rho = np.concatenate([s.metrics["rho"].ravel() for s in (coarse, fine)])
-    pts_J = np.concatenate([s.objective.ravel() for s in (coarse, fine)])
+    scored = [coarse] + levels
+    pts_step = np.concatenate([np.repeat(s.steps_um, s.beams_um.size) for s in scored])
+    pts_beam = np.concatenate([np.tile(s.beams_um, s.steps_um.size) for s in scored])
+    pts_rho = np.concatenate([s.metrics["rho"].ravel() for s in scored])
+    pts_J = np.concatenate([s.objective.ravel() for s in scored])
     best = int(np.argmin(pts_J))
     step_best, beam_best = float(pts_step[best]), float(pts_beam[best])
     step_iv = profile_interval(pts_step, pts_rho, y.size)[:2]
@@ -221,6 +238,7 @@ def calibrate(measured, meta: SeriesMeta, *, step_factors=STEP_FACTORS, beams_um
     settings = {"gain": gain, "weights": dict(weights or OBJECTIVE_WEIGHTS),
                 "step_factors": [float(f) for f in sorted(step_factors)],
                 "beams_um": beams.tolist(), "refine": bool(refine), "refine_points": refine_points,
+                "refine_levels": refine_levels if refine else 0,
                 "segment_um": sim.segment_um, "offset_step_um": sim.offset_step_um,
                 "drive_amplitude": extra.get("drive_amplitude", "default"), "seed": seed,
                 "n_samples": int(y.size), "unidentified_beam": unidentified_beam}
@@ -235,5 +253,5 @@ def calibrate(measured, meta: SeriesMeta, *, step_factors=STEP_FACTORS, beams_um
                                   "gain": a.gain, "bias": a.bias, "rho": a.rho},
                        step_interval_um=tuple(step_iv), beam_interval_um=tuple(beam_iv),
                        step_identified=step_ok, beam_identified=beam_ok, nominal=nominal,
-                       grid=coarse, refined=fine, settings=settings, measured=y,
+                       grid=coarse, refined=fine, levels=levels, settings=settings, measured=y,
                        simulated=simulated)

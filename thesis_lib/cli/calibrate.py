@@ -53,7 +53,7 @@ def _run(args) -> int:
 
     from thesis_lib.calibration.files import write_calibration
     from thesis_lib.calibration.inputs import load_series_meta, load_waveform
-    from thesis_lib.calibration.search import BEAMS_UM, REFINE_POINTS, STEP_FACTORS
+    from thesis_lib.calibration.search import BEAMS_UM, REFINE_LEVELS, REFINE_POINTS, STEP_FACTORS
 
     load_waveform(args.waveform)            # bad inputs fail before the progress bar starts
     load_series_meta(args.series_meta)
@@ -62,7 +62,7 @@ def _run(args) -> int:
     steps = _floats(args.step_factors) if args.step_factors else list(STEP_FACTORS)
     beams = _floats(args.beams) if args.beams else list(BEAMS_UM)
     settings.update(step_factors=steps, beams_um=beams)
-    total = len(steps) * len(beams) + (0 if args.no_refine else REFINE_POINTS**2)
+    total = len(steps) * len(beams) + (0 if args.no_refine else REFINE_LEVELS * REFINE_POINTS**2)
     with tqdm(total=total, desc="calibrate", unit="point") as bar:
         out = write_calibration(args.waveform, args.series_meta, args.out,
                                 overwrite=args.overwrite, progress=bar.update, **settings)
