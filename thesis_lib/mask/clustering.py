@@ -14,9 +14,9 @@ neighbourhood graph of dense feature regions holds billions of edges. The
 bounded strategy used here, when there are more than ``max_fit`` points, is
 
 1. draw a seeded uniform subsample of ``max_fit`` points;
-2. decide which sampled points are *core* exactly, by counting their
-   ``ε``-neighbours in the **full** cloud with a KD-tree (``count_only``
-   queries keep memory O(N));
+2. decide which sampled points are *core* exactly, against the **full**
+   cloud: the distance to the ``minPts``-th nearest neighbour (KD-tree) is at
+   most ``ε`` (memory O(N));
 3. link core samples closer than ``ε`` (connected components of the core
    graph — what DBSCAN's expansion does);
 4. give every point the label of its nearest core sample if that is within
@@ -198,10 +198,12 @@ def cluster_dbscan(features, eps: float = 0.75, min_samples: int = 25, max_fit: 
     rng = np.random.default_rng(seed)
     idx = np.sort(rng.choice(n, size=min(max_fit, n), replace=False))
     sample = X[idx]
-    # Exact core test against the full cloud (the count includes the point itself,
-    # as in scikit-learn's DBSCAN).
-    counts = KDTree(X).query_radius(sample, r=eps, count_only=True)
-    core_rows = sample[counts >= min_samples]
+    # Exact core test against the full cloud: a point is core when its min_samples-th
+    # nearest neighbour (itself included, as in scikit-learn) lies within eps. A
+    # k-nearest query costs O(log N) per point; counting whole eps-balls, which hold
+    # ~10^5 points in the dense background of a 1024^2 frame, was 10x slower.
+    kth, _ = KDTree(X).query(sample, k=min(min_samples, n))
+    core_rows = sample[kth[:, -1] <= eps] if n >= min_samples else sample[:0]
     labels = np.full(n, -1, dtype=np.int64)
     if core_rows.shape[0]:
         core_labels = DBSCAN(eps=eps, min_samples=1).fit(core_rows).labels_

@@ -39,8 +39,13 @@ BACKENDS = {
 
 
 def compare_backends(reference, valid, truth=None, radius: int = 7, seed: int = 0,
-                     dbscan_max_fit: int | None = 20_000, weighted: bool = True) -> tuple:
+                     dbscan_max_fit: int | None = 20_000, weighted: bool = True,
+                     fit_sample: int | None = None) -> tuple:
     """Build the mask of each back-end and measure it.
+
+    ``fit_sample`` fits k-means and the GMM on a seeded subsample of that many
+    pixels and then labels every pixel (``None``: fit on all pixels, as the
+    thesis does); ``benchmarks/mask.py`` measures what it saves and changes.
 
     Returns
     -------
@@ -56,6 +61,8 @@ def compare_backends(reference, valid, truth=None, radius: int = 7, seed: int = 
         kwargs = dict(kwargs)
         if method == "dbscan":
             kwargs["max_fit"] = dbscan_max_fit
+        else:
+            kwargs["fit_sample"] = fit_sample
         t0 = time.perf_counter()
         try:
             res = build_mask(reference, valid, method=method, radius=radius, seed=seed,
