@@ -47,33 +47,20 @@ def test_bad_input_is_explained(emulator100):
         emulator100(np.zeros(100), 0, 0)
 
 
-def _harmonics(signal, positions_um, freq_per_um, count=5):
-    cols = []
-    for h in range(1, count + 1):
-        cols += [np.cos(2 * np.pi * h * freq_per_um * positions_um),
-                 np.sin(2 * np.pi * h * freq_per_um * positions_um)]
-    coef = np.linalg.lstsq(np.c_[np.ones_like(positions_um), np.column_stack(cols)], signal,
-                           rcond=None)[0][1:]
-    return np.hypot(coef[0::2], coef[1::2])
-
-
 def test_bias_linearises_small_signal_recording():
-    """THD of the recorded remanence of a small tone: low with AC bias, high without."""
-    sr, f = 48000, 1000.0
-    x = 0.2 * np.sin(2 * np.pi * f * np.arange(int(0.04 * sr)) / sr)
-    thd = {}
-    for mode in ("fixed", "off"):
-        emu = Emulator(EmulatorParams(preisach_n="fine", bias_mode=mode, record_level=1.0,
-                                      tape_noise="off"), cache_dir=False)
-        tape = emu.record(x, sr, 0)
-        keep = slice(100, -100)
-        amps = _harmonics(tape.remanence[keep], tape.position_um[keep],
-                          f / (emu.params.tape_speed_m_s * 1e6))
-        thd[mode] = np.sqrt(np.sum(amps[1:] ** 2)) / amps[0]
-        if mode == "fixed":
-            assert amps[0] > 0.05          # the tone is recorded at a usable level
-    assert thd["fixed"] < 0.03
-    assert thd["off"] > 5 * thd["fixed"]
+    """THD of the recorded remanence of a tone: low with AC bias; without bias a dead zone."""
+    from thesis_lib.emulator.analysis import recorded_tone_thd
+    base = EmulatorParams(preisach_n="fine", tape_noise="off")
+    biased = Emulator(base, cache_dir=False)
+    unbiased = Emulator(base.replace(bias_mode="off"), cache_dir=False)
+    thd_small, amps_small = recorded_tone_thd(biased, amplitude=0.2)
+    _, amps_small_off = recorded_tone_thd(unbiased, amplitude=0.2)
+    assert thd_small < 0.02 and amps_small[0] > 0.1
+    # below the coercivities nothing is written without bias
+    assert amps_small_off[0] < 0.01 * amps_small[0]
+    thd_mid, _ = recorded_tone_thd(biased, amplitude=0.5)
+    thd_mid_off, _ = recorded_tone_thd(unbiased, amplitude=0.5)
+    assert thd_mid_off > 5 * thd_mid
 
 
 def test_params_json_describes_the_run(tmp_path, emulator100):
