@@ -25,6 +25,10 @@ Kernels are compiled with ``_nrt=False``: they never allocate, and without the
 numba runtime the atomic reference counting of their many array arguments
 (which made the Everett sum several times slower) disappears.
 
+numba's on-disk cache is keyed on the source file of each kernel only: after
+editing :mod:`.head_field` (inlined here) clear ``NUMBA_CACHE_DIR`` or the
+kernels keep the old field code.
+
 Both engines see the same field samples (:func:`thesis_lib.emulator.head_field.segment_field`)
 and start from the same AC-erased state.
 
