@@ -50,7 +50,8 @@ def registration_image(scan, smooth_sigma: float = 1.0, clip: float = 3.0,
       illumination ramp then makes a static step at the image border that
       pulled large shifts towards zero (a 1.8 px drift read as 1.3 px); with
       the high-pass the largest error fell from 0.5 to 0.05 px after removing
-      the common offset (``registration`` chapter);
+      the common offset (quick phantom, series s2; the ``registration``
+      chapter reports the final errors of every series);
     * light Gaussian smoothing (``smooth_sigma`` px; 0 = off) suppresses
       counting noise before the correlation.
 

@@ -10,8 +10,9 @@ Each file's representative image is compared with the reference image:
   ``normalization=None`` — plain cross-correlation: on the synthetic beamline
   the whitening of ``"phase"`` amplified the counting noise of short
   integrations into errors of tens of pixels (2 s files), while the
-  unnormalised correlation stayed within ~0.15 px (measured in the
-  ``registration`` chapter). scikit-image
+  unnormalised correlation stayed within ~0.15 px (measured on the quick
+  phantom while this module was written; the ``registration`` chapter reports
+  the errors of the final estimator). scikit-image
   returns the shift that *registers* the moving image, i.e. ``−δ̂``; this
   module always speaks of the displacement ``δ̂`` itself, the convention of the
   phantom's ground-truth ``shift_px``;
