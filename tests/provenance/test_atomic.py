@@ -29,3 +29,18 @@ def test_failed_rewrite_keeps_previous_version(tmp_path):
 def test_json_roundtrip_with_numpy(tmp_path):
     path = write_json_atomic(tmp_path / "r.json", {"a": np.float64(1.5), "b": np.arange(3)})
     assert json.loads(path.read_text()) == {"a": 1.5, "b": [0, 1, 2]}
+
+
+def test_device_target_is_written_in_place_not_replaced():
+    # Renaming onto /dev/null would turn the device into a regular file for the whole machine.
+    with atomic_path("/dev/null") as tmp:
+        tmp.write_text("discarded")
+    import os
+    import stat
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_folder_target_is_refused(tmp_path):
+    with pytest.raises(IsADirectoryError, match="give a file name"):
+        with atomic_path(tmp_path):
+            pass

@@ -154,7 +154,7 @@ class EmulatorParams:
         """Write every parameter plus the code version to ``path`` atomically (``params.json``)."""
         from thesis_lib import __version__
 
-        from ._atomic import atomic_path
+        from thesis_lib._atomic import atomic_path
         payload = {"format": "thesis_lib.emulator.params/1", "code_version": __version__,
                    **self.to_dict()}
         path = Path(path)

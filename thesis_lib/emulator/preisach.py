@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._atomic import atomic_path
+from thesis_lib._atomic import atomic_path
 
 #: Seed of the deterministic fine fit (fixed: changing it changes every dataset).
 FINE_FIT_SEED = 20260301

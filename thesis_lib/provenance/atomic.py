@@ -1,52 +1,13 @@
-"""Crash-safe file writing: write to a temporary sibling, then rename.
-
-``os.replace`` is atomic on POSIX within one file system, so a reader (or a
-re-run that checks for finished outputs) sees either the old file or the
-complete new one, never a half-written file.
-"""
+"""Crash-safe file writing: :func:`atomic_path` (shared with every package) and JSON on top."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from thesis_lib._atomic import atomic_path
 
-@contextlib.contextmanager
-def atomic_path(path):
-    """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
-
-    The temporary name is hidden (leading dot), contains ``.partial`` and ends in
-    ``path``'s own suffix, so format-sniffing writers work and leftovers of a
-    killed process are easy to recognise and clean.
-
-    On an exception the temporary file is removed and ``path`` is untouched.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> out = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
-    >>> with atomic_path(out) as tmp:
-    ...     _ = tmp.write_text("done")
-    >>> out.read_text()
-    'done'
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Keep the real extension last: writers such as soundfile pick the format from it.
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix}",
-                                    dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
+__all__ = ["atomic_path", "write_json_atomic"]
 
 
 def write_json_atomic(path, obj, **json_kwargs) -> Path:
