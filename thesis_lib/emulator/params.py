@@ -83,6 +83,9 @@ class EmulatorParams:
     erase_decay: float = 0.9
     # f4 tape noise
     segment_um: float = 4.0
+    #: points averaged per segment when writing (1 = the thesis's one point per segment);
+    #: see :meth:`Emulator.record` for when more are needed
+    segment_subsamples: int = 1
     tape_noise: str = "gaussian"
     particles_mean: float = 2000.0
     packing_fraction: float = 0.4
@@ -126,6 +129,8 @@ class EmulatorParams:
                      "beam_fwhm_um", "beam_height_um", "particles_mean", "record_level"):
             if not getattr(self, name) > 0:
                 problems.append(f"{name}={getattr(self, name)!r} (must be > 0)")
+        if not (isinstance(self.segment_subsamples, int) and self.segment_subsamples >= 1):
+            problems.append(f"segment_subsamples={self.segment_subsamples!r} (an integer >= 1)")
         if not 0 < self.erase_decay < 1:
             problems.append(f"erase_decay={self.erase_decay!r} (must lie in (0, 1))")
         if not 0 <= self.packing_fraction < 1:
