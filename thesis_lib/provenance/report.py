@@ -28,6 +28,7 @@ DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / "data_manifests" / "th
 @dataclass(frozen=True)
 class ReportRow:
     item: str
+    title: str
     label: str
     thesis: object
     ours: object
@@ -94,7 +95,7 @@ def build_report(results_dir, reference_path=DEFAULT_REFERENCE) -> list[ReportRo
             try:
                 ours = lookup(values, key)
             except KeyError:
-                rows.append(ReportRow(item["id"], cell["label"], thesis, None, item.get("data", ""),
+                rows.append(ReportRow(item["id"], item.get("title", ""), cell["label"], thesis, None, item.get("data", ""),
                                       "not yet", f"chapter `{item['chapter']}` has not produced it",
                                       item["chapter"], commit))
                 continue
@@ -110,9 +111,8 @@ def build_report(results_dir, reference_path=DEFAULT_REFERENCE) -> list[ReportRo
             else:
                 status, why = "differs", ""
             if status == "differs" and not why:
-                why = whys.get(key) or ("computed on synthetic stand-in data, not the thesis's "
-                                        "measurements")
-            rows.append(ReportRow(item["id"], cell["label"], thesis, ours, item.get("data", ""),
+                why = whys.get(key) or "synthetic stand-in data, not the thesis's measurements"
+            rows.append(ReportRow(item["id"], item.get("title", ""), cell["label"], thesis, ours, item.get("data", ""),
                                   status, why, item["chapter"], commit))
     return rows
 
