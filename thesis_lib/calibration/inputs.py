@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from thesis_lib._npz import read_npz
+
 #: ``series.yml`` keys a calibration cannot do without.
 REQUIRED_KEYS = ("tape_speed_m_s", "test_tone_hz", "step_um")
 #: Fewest scan positions a waveform must have (a few per tone period, over a period).
@@ -137,16 +139,10 @@ def load_waveform(path) -> np.ndarray:
         Naming the file and how to produce a valid one.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: waveform file not found; create it with "
-                                "`thesis extract SERIES_DIR --mask mask.npz --out waveform.npz`")
-    try:
-        with np.load(path) as npz:
-            names = list(getattr(npz, "files", []))
-            s = npz["s"] if "s" in names else None
-    except (OSError, EOFError, ValueError, AttributeError, TypeError) as exc:
-        raise ValueError(f"{path}: not a readable .npz file ({exc}); extract the waveform again") from exc
+    arrays = read_npz(path, "waveform file",
+                      "`thesis extract SERIES_DIR --mask mask.npz --out waveform.npz`")
+    s = arrays.get("s")
     if s is None:
-        raise ValueError(f"{path}: no array 's' (found {sorted(names)}); the file must come from "
+        raise ValueError(f"{path}: no array 's' (found {sorted(arrays)}); the file must come from "
                          "`thesis extract` or hold the waveform under the key 's'")
     return validate_waveform(s, source=str(path))

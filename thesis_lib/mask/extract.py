@@ -27,6 +27,8 @@ import numpy as np
 from scipy import ndimage
 from threadpoolctl import threadpool_limits
 
+from thesis_lib._npz import read_npz
+
 from .registration import MovingMaskDecision, decide_moving_mask, register_file, translate
 
 REGISTER_MODES = ("auto", "on", "off")
@@ -219,15 +221,7 @@ def load_mask(path):
         Naming the file and how to produce a valid one.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: mask file not found; create it with "
-                                "`thesis mask --reference REF --method kmeans --out mask.npz`")
-    try:
-        with np.load(path) as npz:
-            data = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path}: not a readable .npz file ({exc}); re-create it with "
-                         "`thesis mask`") from exc
+    data = read_npz(path, "mask file", "`thesis mask --reference REF --method kmeans --out mask.npz`")
     mask = data.get("mask")
     if mask is None or mask.ndim != 2 or not np.all(np.isfinite(mask)):
         raise ValueError(f"{path}: needs a finite 2-D array `mask`; re-create it with `thesis mask`")
