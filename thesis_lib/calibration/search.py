@@ -228,7 +228,10 @@ def calibrate(measured, meta: SeriesMeta, *, step_factors=STEP_FACTORS, beams_um
     step_iv = profile_interval(pts_step, pts_rho, n_eff)[:2]
     beam_iv = profile_interval(pts_beam, pts_rho, n_eff)[:2]
     step_ok = identified(step_iv, (steps.min(), steps.max()))
-    beam_ok = identified(beam_iv, (beams.min(), beams.max()))
+    # The beam can only be identified if changing it over the searched range moves the
+    # (re-aligned) simulation by more than the misfit that remains at the best point.
+    beam_effect, misfit = beam_sensitivity(sim, y, step_best, beam_best, beams, gain)
+    beam_ok = identified(beam_iv, (beams.min(), beams.max())) and beam_effect > 2.0 * misfit
     if beam_ok or unidentified_beam == "best":
         beam, source = beam_best, "data"
     else:
@@ -245,6 +248,7 @@ def calibrate(measured, meta: SeriesMeta, *, step_factors=STEP_FACTORS, beams_um
                 "segment_um": sim.segment_um, "offset_step_um": sim.offset_step_um,
                 "drive_amplitude": extra.get("drive_amplitude", "default"), "seed": seed,
                 "n_samples": int(y.size), "n_effective": float(n_eff),
+                "beam_effect_rms": float(beam_effect), "misfit_rms": float(misfit),
                 "unidentified_beam": unidentified_beam}
     nominal = {"step_um": meta.step_um, "beam_fwhm_um": meta.beam_fwhm_um,
                "wavelength_um": meta.wavelength_um,
@@ -266,3 +270,21 @@ def _best_residual(sim, y, step_um, beam_um, gain):
     windows = sim.scans(step_um, beam_um)
     a = align(y, windows, sim.offsets_um, step_um, gain=gain)
     return y - a.apply(windows[a.index])
+
+
+def beam_sensitivity(sim, y, step_um, beam_um, beams, gain):
+    """How much the beam can change the aligned simulation, and the misfit left at the best point.
+
+    Returns ``(effect, misfit)``: the largest RMS difference between the re-aligned
+    simulation at ``beam_um`` and at any beam of ``beams`` (same step), and the RMS of the
+    measured-minus-simulated residual at ``beam_um``. Gain and lag are re-fitted for every
+    beam, so an effect the gain can absorb does not count.
+    """
+    def aligned(beam):
+        windows = sim.scans(step_um, beam)
+        a = align(y, windows, sim.offsets_um, step_um, gain=gain)
+        return a.apply(windows[a.index])
+
+    best = aligned(beam_um)
+    effect = max(float(np.sqrt(np.mean((aligned(b) - best) ** 2))) for b in beams)
+    return effect, float(np.sqrt(np.mean((y - best) ** 2)))
