@@ -222,15 +222,16 @@ def calibrate(measured, meta: SeriesMeta, *, step_factors=STEP_FACTORS, beams_um
     pts_J = np.concatenate([s.objective.ravel() for s in scored])
     best = int(np.argmin(pts_J))
     step_best, beam_best = float(pts_step[best]), float(pts_beam[best])
+    # The beam can only be identified if changing it over the searched range moves the
+    # (re-aligned) simulation by more than the misfit that remains at the best point.
+    beam_effect, residual = beam_sensitivity(sim, y, step_best, beam_best, beams, gain)
+    misfit = float(np.sqrt(np.mean(residual ** 2)))
     # The profile statistic counts independent residuals; a residual dominated by model
     # mismatch is smooth, so count the effective number of samples (AR(1) correction).
-    n_eff = effective_samples(_best_residual(sim, y, step_best, beam_best, gain))
+    n_eff = effective_samples(residual)
     step_iv = profile_interval(pts_step, pts_rho, n_eff)[:2]
     beam_iv = profile_interval(pts_beam, pts_rho, n_eff)[:2]
     step_ok = identified(step_iv, (steps.min(), steps.max()))
-    # The beam can only be identified if changing it over the searched range moves the
-    # (re-aligned) simulation by more than the misfit that remains at the best point.
-    beam_effect, misfit = beam_sensitivity(sim, y, step_best, beam_best, beams, gain)
     beam_ok = identified(beam_iv, (beams.min(), beams.max())) and beam_effect > 2.0 * misfit
     if beam_ok or unidentified_beam == "best":
         beam, source = beam_best, "data"
@@ -265,18 +266,11 @@ def calibrate(measured, meta: SeriesMeta, *, step_factors=STEP_FACTORS, beams_um
                        simulated=simulated)
 
 
-def _best_residual(sim, y, step_um, beam_um, gain):
-    """Measured minus aligned simulation at one operating point."""
-    windows = sim.scans(step_um, beam_um)
-    a = align(y, windows, sim.offsets_um, step_um, gain=gain)
-    return y - a.apply(windows[a.index])
-
-
 def beam_sensitivity(sim, y, step_um, beam_um, beams, gain):
     """How much the beam can change the aligned simulation, and the misfit left at the best point.
 
-    Returns ``(effect, misfit)``: the largest RMS difference between the re-aligned
-    simulation at ``beam_um`` and at any beam of ``beams`` (same step), and the RMS of the
+    Returns ``(effect, residual)``: the largest RMS difference between the re-aligned
+    simulation at ``beam_um`` and at any beam of ``beams`` (same step), and the
     measured-minus-simulated residual at ``beam_um``. Gain and lag are re-fitted for every
     beam, so an effect the gain can absorb does not count.
     """
@@ -286,5 +280,6 @@ def beam_sensitivity(sim, y, step_um, beam_um, beams, gain):
         return a.apply(windows[a.index])
 
     best = aligned(beam_um)
-    effect = max(float(np.sqrt(np.mean((aligned(b) - best) ** 2))) for b in beams)
-    return effect, float(np.sqrt(np.mean((y - best) ** 2)))
+    effect = max(float(np.sqrt(np.mean((aligned(b) - best) ** 2)))
+                 for b in beams if not np.isclose(b, beam_um)), default=0.0)
+    return effect, y - best
