@@ -280,6 +280,6 @@ def beam_sensitivity(sim, y, step_um, beam_um, beams, gain):
         return a.apply(windows[a.index])
 
     best = aligned(beam_um)
-    effect = max(float(np.sqrt(np.mean((aligned(b) - best) ** 2)))
-                 for b in beams if not np.isclose(b, beam_um)), default=0.0)
+    effect = max((float(np.sqrt(np.mean((aligned(b) - best) ** 2)))
+                  for b in beams if not np.isclose(b, beam_um)), default=0.0)
     return effect, y - best
