@@ -24,6 +24,14 @@ the nominal one of the experiment log (``beam_source = "nominal"``), and the
 objective's own minimiser is kept as ``beam_fwhm_best_um`` — choosing a value
 the data cannot distinguish from any other would only report noise.
 ``unidentified_beam="best"`` reports the minimiser instead.
+
+A second, independent route to the beam is the tape noise: the residual of the
+measurement against the *noise-free* simulated tone (aligned at the calibrated
+step) is fitted by the Whittle likelihood of beam-blurred tape noise over a white
+floor (:func:`~.noise_spectrum.fit_noise_spectrum`). When the tone does not
+identify the beam but that profile interval does, the beam is reported from it
+(``beam_source = "noise spectrum"``); the fit, its interval and the expected
+(Cramér-Rao) standard deviation are always reported under ``beam_noise``.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ import numpy as np
 
 from .align import align
 from .identifiability import beam_attenuation, effective_samples, identified, profile_interval
+from .noise_spectrum import fit_noise_spectrum
 from .inputs import SeriesMeta, validate_waveform
 from .score import METRICS, OBJECTIVE_WEIGHTS, match_metrics, objective
 from .simulate import ToneSimulator
@@ -43,6 +52,11 @@ STEP_FACTORS = tuple(np.round(np.linspace(0.8, 1.2, 17), 4))
 BEAMS_UM = (8.0, 12.0, 16.0, 20.0, 26.0, 32.0, 40.0, 50.0, 60.0, 80.0)
 REFINE_POINTS = 9
 REFINE_LEVELS = 3
+#: Beams profiled by the noise-spectrum fit (evenly spread over the searched range).
+NOISE_BEAM_POINTS = 36
+#: Periodogram ordinates below this many tone harmonics are left out of the noise fit:
+#: a tone placed a fraction of a step off leaks there.
+NOISE_MIN_HARMONIC = 3.5
 
 
 @dataclass
@@ -87,6 +101,7 @@ class Calibration:
     refined: Surface
     levels: list = field(default_factory=list)
     settings: dict = field(default_factory=dict)
+    beam_noise: dict = field(default_factory=dict)
     measured: np.ndarray | None = None
     simulated: np.ndarray | None = None
 
@@ -100,7 +115,8 @@ class Calibration:
                "step_interval_um": list(self.step_interval_um),
                "beam_interval_um": list(self.beam_interval_um),
                "step_identified": self.step_identified, "beam_identified": self.beam_identified,
-               "nominal": dict(self.nominal), "settings": dict(self.settings)}
+               "nominal": dict(self.nominal), "settings": dict(self.settings),
+               "beam_noise": dict(self.beam_noise)}
         if surfaces:
             out["surface"] = {"grid": self.grid.to_dict(), "refined": self.refined.to_dict(),
                               "levels": [s.to_dict() for s in self.levels]}
@@ -232,11 +248,24 @@ def calibrate(measured, meta: SeriesMeta, *, step_factors=STEP_FACTORS, beams_um
     step_iv = profile_interval(pts_step, pts_rho, n_eff)[:2]
     beam_iv = profile_interval(pts_beam, pts_rho, n_eff)[:2]
     step_ok = identified(step_iv, (steps.min(), steps.max()))
-    beam_ok = identified(beam_iv, (beams.min(), beams.max())) and beam_effect > 2.0 * misfit
-    if beam_ok or unidentified_beam == "best":
-        beam, source = beam_best, "data"
+    tone_ok = identified(beam_iv, (beams.min(), beams.max())) and beam_effect > 2.0 * misfit
+    # the tape noise left after the noise-free tone: its spectrum carries the beam's MTF
+    try:
+        noise = fit_noise_spectrum(
+            noise_residual(sim, y, step_best, meta.beam_fwhm_um, gain), step_best,
+            np.linspace(beams.min(), beams.max(), NOISE_BEAM_POINTS), segment_um=sim.segment_um,
+            min_frequency=min(NOISE_MIN_HARMONIC * step_best / meta.wavelength_um, 0.25))
+        noise_ok, noise_doc = noise.identified, noise.to_dict()
+    except ValueError as exc:           # too few positions for a spectrum: no second route
+        noise_ok, noise_doc = False, {"identified": False, "skipped": str(exc)}
+    if tone_ok or (unidentified_beam == "best" and not noise_ok):
+        beam, source = beam_best, "tone"
+    elif noise_ok:
+        beam, source = noise.fwhm_um, "noise spectrum"
+        beam_iv = noise.interval_um
     else:
         beam, source = meta.beam_fwhm_um, "nominal"
+    beam_ok = tone_ok or noise_ok
 
     windows = sim.scans(step_best, beam)
     a = align(y, windows, sim.offsets_um, step_best, gain=gain)
@@ -263,7 +292,8 @@ def calibrate(measured, meta: SeriesMeta, *, step_factors=STEP_FACTORS, beams_um
                        step_interval_um=tuple(step_iv), beam_interval_um=tuple(beam_iv),
                        step_identified=step_ok, beam_identified=beam_ok, nominal=nominal,
                        grid=coarse, refined=fine, levels=levels, settings=settings, measured=y,
-                       simulated=simulated)
+                       simulated=simulated,
+                       beam_noise={**noise_doc, "tone_identified": bool(tone_ok)})
 
 
 def beam_sensitivity(sim, y, step_um, beam_um, beams, gain):
@@ -283,3 +313,14 @@ def beam_sensitivity(sim, y, step_um, beam_um, beams, gain):
     effect = max((float(np.sqrt(np.mean((aligned(b) - best) ** 2)))
                   for b in beams if not np.isclose(b, beam_um)), default=0.0)
     return effect, y - best
+
+
+def noise_residual(sim, y, step_um, beam_um, gain):
+    """The measurement minus the aligned *noise-free* simulated tone (what the tone leaves).
+
+    The simulation's own tape-noise draw would otherwise add to the residual a second,
+    independent copy of the very noise whose spectrum is to be fitted.
+    """
+    windows = sim.scans(step_um, beam_um, clean=True)
+    a = align(y, windows, sim.offsets_um, step_um, gain=gain)
+    return np.asarray(y, dtype=np.float64) - a.apply(windows[a.index])

@@ -101,6 +101,8 @@ class ToneSimulator:
         tape = Emulator(params, cache_dir=False).record(drive, rate, seed)
         self.position_um = np.asarray(tape.position_um, dtype=np.float64)
         self.magnetisation = np.asarray(tape.magnetisation, dtype=np.float64)
+        #: the recorded tone without the f4 tape noise (the remanence left by f1-f3)
+        self.remanence = np.asarray(tape.remanence, dtype=np.float64)
         # on the segment grid, so that a window starts at a segment centre
         first = self.position_um[0] + self.segment_um * np.ceil(
             (self.lead_in_um + self.margin_um) / self.segment_um)
@@ -108,18 +110,26 @@ class ToneSimulator:
         self.offsets_um = first + np.arange(0.0, lag_span, self.offset_step_um)
         self._blurred = {}
 
-    def blurred(self, beam_um: float) -> np.ndarray:
-        """The recorded profile seen through a Gaussian beam of FWHM ``beam_um`` (cached)."""
-        key = round(float(beam_um), 9)
+    def blurred(self, beam_um: float, clean: bool = False) -> np.ndarray:
+        """The recorded profile seen through a Gaussian beam of FWHM ``beam_um`` (cached).
+
+        ``clean=True`` blurs the remanence without tape noise: the expected tone, whose
+        difference from a measurement is the measurement's own noise only.
+        """
+        key = (round(float(beam_um), 9), bool(clean))
         if key not in self._blurred:
             if len(self._blurred) > 64:
                 self._blurred.clear()
-            self._blurred[key] = convolve_beam(self.magnetisation, float(beam_um), self.segment_um)
+            source = self.remanence if clean else self.magnetisation
+            self._blurred[key] = convolve_beam(source, float(beam_um), self.segment_um)
         return self._blurred[key]
 
-    def scans(self, step_um: float, beam_um: float) -> np.ndarray:
-        """Scan waveforms ``(n_offsets, n_samples)``: row k starts at ``offsets_um[k]``."""
-        profile = self.blurred(beam_um)
+    def scans(self, step_um: float, beam_um: float, clean: bool = False) -> np.ndarray:
+        """Scan waveforms ``(n_offsets, n_samples)``: row k starts at ``offsets_um[k]``.
+
+        ``clean=True`` scans the tone without the simulation's own tape noise.
+        """
+        profile = self.blurred(beam_um, clean)
         need = self.offsets_um[-1] + (self.n_samples - 1) * step_um
         if need > self.position_um[-1] - self.margin_um / 2:
             raise ValueError(f"step {step_um} µm exceeds the longest step this simulator was "
