@@ -3,7 +3,10 @@
 This is what ``thesis mask`` and the chapters run; every step lives in its own
 module and is tested there. Defaults are the thesis settings of §5.1
 (``r = 7``; k-means K = 3, n_init = 10; GMM K = 3 full; DBSCAN ε = 0.75,
-minPts = 25) and of §3.7 (q = 99.5).
+minPts = 25) and of §3.7 (q = 99.5). One default is ours: the binary mask is
+refined on the pixel's own contrast (``refine="contrast"``, see
+:mod:`.establish`), which removes the one-pixel halo the window features put
+around thin lobes; ``refine=None`` gives the thesis rule.
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ class MaskResult:
     mask : (H, W) ndarray
         The mask to aggregate with: ``binary`` or, if requested, the weighted mask.
     binary : (H, W) ndarray in {−1, 0, +1}
+        Established with the requested ``refine``.
+    thesis_binary : (H, W) ndarray in {−1, 0, +1}
+        The thesis's §3.6 rule on the same clustering (no refinement), kept
+        so that chapters report both side by side.
     weighted : (H, W) ndarray in [−1, 1] or None
     clustering : Clustering
     established : EstablishedMask
@@ -36,6 +43,7 @@ class MaskResult:
 
     mask: np.ndarray
     binary: np.ndarray
+    thesis_binary: np.ndarray
     weighted: np.ndarray | None
     clustering: Clustering
     established: EstablishedMask
@@ -46,8 +54,13 @@ class MaskResult:
 def build_mask(reference, valid=None, method: str = "kmeans", weighted: bool = False,
                radius: int = 7, seed: int = 0, cluster_kwargs: dict | None = None,
                gate_q: float = 99.5, gate_gamma: float = 1.0,
-               floor_percentile: float | None = None, smooth_sigma: float = 0.0) -> MaskResult:
+               floor_percentile: float | None = None, smooth_sigma: float = 0.0,
+               refine: str | None = "contrast") -> MaskResult:
     """Cluster the features of ``reference`` and establish a (weighted) signed mask.
+
+    ``refine`` is passed to :func:`.establish_mask` (``None``: the thesis's
+    §3.6 rule); the weighted mask does not depend on it — its amplitude gate
+    already weighs halo pixels by their own contrast.
 
     Examples
     --------
@@ -61,7 +74,7 @@ def build_mask(reference, valid=None, method: str = "kmeans", weighted: bool = F
         raise ValueError(f"unknown mask method {method!r}; choose one of {METHODS}")
     feats = pixel_features(reference, valid, radius=radius)
     result = cluster(feats, method, seed=seed, **(cluster_kwargs or {}))
-    est = establish_mask(result, reference, feats.valid)
+    est = establish_mask(result, reference, feats.valid, refine=refine)
     W = None
     if weighted:
         gp, gn = extreme_memberships(result, est)
@@ -69,6 +82,9 @@ def build_mask(reference, valid=None, method: str = "kmeans", weighted: bool = F
                           floor_percentile=floor_percentile, smooth_sigma=smooth_sigma)
     params = {"method": method, "weighted": weighted, "radius": radius, "seed": seed,
               "cluster": result.params, "gate_q": gate_q, "gate_gamma": gate_gamma,
-              "floor_percentile": floor_percentile, "smooth_sigma": smooth_sigma}
-    return MaskResult(mask=W if weighted else est.mask, binary=est.mask, weighted=W,
+              "floor_percentile": floor_percentile, "smooth_sigma": smooth_sigma,
+              "refine": refine}
+    thesis = est.mask if refine is None else establish_mask(result, reference, feats.valid).mask
+    return MaskResult(mask=W if weighted else est.mask, binary=est.mask, thesis_binary=thesis,
+                      weighted=W,
                       clustering=result, established=est, features=feats, params=params)

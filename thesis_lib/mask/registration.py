@@ -61,8 +61,20 @@ def _pair(reference, image):
 
 
 def estimate_shift(reference, image, upsample_factor: int = 50,
-                   normalization: str | None = None) -> np.ndarray:
+                   normalization: str | None = None, refine_iterations: int = 2) -> np.ndarray:
     """Displacement ``(dy, dx)`` of ``image``'s content relative to ``reference``.
+
+    Phase correlation treats both images as periodic: the strip of width
+    ``|δ|`` that leaves one side of the field of view and the different strip
+    that enters on the other do not match, and they pull the estimate towards
+    zero shift in proportion to ``|δ|`` (on the quick synthetic beamline: a
+    mean error of −0.05 px, worst 0.11 px, for files 7–10 px away). Each of
+    ``refine_iterations`` steps therefore undoes the current estimate (cubic
+    spline), crops both images to the strip-free overlap and adds the
+    residual shift measured there; as the residual is a small fraction of a
+    pixel, so is its own wrap-around bias (worst error 0.07 px after two
+    steps on the same files; the ``registration`` chapter reports every
+    series). ``refine_iterations=0`` is the single-pass estimate.
 
     Examples
     --------
@@ -72,6 +84,18 @@ def estimate_shift(reference, image, upsample_factor: int = 50,
     [2.5, -1.0]
     """
     R, A = _pair(reference, image)
+    shift = _correlate(R, A, upsample_factor, normalization)
+    for _ in range(int(refine_iterations)):
+        pad = int(np.ceil(np.abs(shift).max())) + 2
+        if min(R.shape) - 2 * pad < 8:
+            break   # no overlap left to refine on
+        back = ndimage.shift(A, -shift, order=3, mode="nearest")
+        inner = (slice(pad, -pad), slice(pad, -pad))
+        shift = shift + _correlate(R[inner], back[inner], upsample_factor, normalization)
+    return shift
+
+
+def _correlate(R, A, upsample_factor, normalization):
     shift, _, _ = phase_cross_correlation(R, A, upsample_factor=upsample_factor, space="real",
                                           disambiguate=False, normalization=normalization)
     return -np.asarray(shift, dtype=np.float64)
@@ -92,6 +116,24 @@ def translate(image, displacement, order: int = 1) -> np.ndarray:
 
 
 translate_mask = translate
+
+
+def relative_to_reference(shift_px, reference_shift_px) -> np.ndarray:
+    """Displacements re-expressed relative to the mean position of a reference's files.
+
+    ``thesis extract`` measures each file's displacement from the mean
+    position of the reference files (:func:`.extract.reference_frame`). A
+    ground truth measured from some other origin — the synthetic beamline's
+    undisplaced scene — is brought into that convention by subtracting the
+    mean of the reference files' displacements from the same origin.
+
+    Examples
+    --------
+    >>> relative_to_reference([[1.0, 2.0]], [[0.0, 0.1], [0.2, 0.3]]).tolist()
+    [[0.9, 1.8]]
+    """
+    ref = np.asarray(reference_shift_px, dtype=np.float64).reshape(-1, 2)
+    return np.asarray(shift_px, dtype=np.float64).reshape(-1, 2) - ref.mean(axis=0)
 
 
 def similarity(reference, image, roi=None, *, rois=None):

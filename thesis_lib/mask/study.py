@@ -38,20 +38,34 @@ BACKENDS = {
 }
 
 
+def _mask_row(mask, reference, valid, truth) -> dict:
+    row = detector_metrics(mask, reference, valid)
+    if truth is not None:
+        tm = truth_metrics(mask, truth)
+        row["signed_iou"] = tm["signed_iou"]
+        for pol in ("pos", "neg"):
+            for key, value in tm[pol].items():
+                row[f"{pol}_{key}"] = value
+    return row
+
+
 def compare_backends(reference, valid, truth=None, radius: int = 7, seed: int = 0,
                      dbscan_max_fit: int | None = 20_000, weighted: bool = True,
-                     fit_sample: int | None = None) -> tuple:
-    """Build the mask of each back-end and measure it.
+                     fit_sample: int | None | str = "auto") -> tuple:
+    """Build the mask of each back-end and measure it, with the thesis rule and refined.
 
     ``fit_sample`` fits k-means and the GMM on a seeded subsample of that many
     pixels and then labels every pixel (``None``: fit on all pixels, as the
-    thesis does); ``benchmarks/mask.py`` measures what it saves and changes.
+    thesis does; ``"auto"``: :data:`.clustering.AUTO_FIT_SAMPLE` above that
+    size); ``benchmarks/mask.py`` measures what it saves and changes.
 
     Returns
     -------
     rows : dict
         ``{method: {area_fraction, components, compactness, mu_pos, mu_neg,
-        polarity_gap, time_s[, signed_iou, pos_iou, neg_iou, pos_precision, …]}}``
+        polarity_gap, time_s[, signed_iou, pos_iou, neg_iou, pos_precision, …],
+        refined: {the same for the contrast-refined mask}}}``; the top level is
+        the thesis's §3.6 rule (Table 5.1).
     results : dict
         ``{method: MaskResult}`` (weighted masks for k-means and GMM); ``None``
         for a back-end that found no two clusters (its row then holds ``error``).
@@ -75,14 +89,9 @@ def compare_backends(reference, valid, truth=None, radius: int = 7, seed: int = 
                             "time_s": time.perf_counter() - t0}
             results[method] = None
             continue
-        row = {**detector_metrics(res.binary, reference, valid),
-               "time_s": time.perf_counter() - t0}
-        if truth is not None:
-            tm = truth_metrics(res.binary, truth)
-            row["signed_iou"] = tm["signed_iou"]
-            for pol in ("pos", "neg"):
-                for key, value in tm[pol].items():
-                    row[f"{pol}_{key}"] = value
+        elapsed = time.perf_counter() - t0
+        row = {**_mask_row(res.thesis_binary, reference, valid, truth), "time_s": elapsed,
+               "refined": _mask_row(res.binary, reference, valid, truth)}
         rows[method], results[method] = row, res
     return rows, results
 
