@@ -19,7 +19,7 @@ from .inputs import load_series_meta, load_waveform
 from .search import calibrate
 
 #: Bump when the results change for equal inputs (invalidates stored calibrations).
-FORMAT = "thesis_lib.calibration/3"
+FORMAT = "thesis_lib.calibration/4"
 
 
 def _sha256(path) -> str:

@@ -11,12 +11,13 @@ scan's noise into
   (:func:`~.noise_spectrum.blurred_noise_variance`);
 * **the white floor** — everything the detector chain adds (counting and read
   noise, gain jitter, extraction error) — measured as the residual of the scan
-  against the phantom's true beam-averaged magnetisation after an affine fit.
+  against the true beam-averaged magnetisation after an affine fit.
 
-The second part needs the ground truth, so :func:`noise_budget` belongs to a
-reveal, never to a calibration. It then states what the budget implies: the
-expected (Cramér-Rao) standard deviation of the beam with the floor free, with
-the floor known exactly, and for a scan of the same tape stretch at Δℓ steps.
+The second part needs the true magnetisation, which only a synthetic experiment
+knows, so :func:`noise_budget` belongs to a reveal, never to a calibration. It
+then states what the budget implies: the expected (Cramér-Rao) standard
+deviation of the beam with the floor free, with the floor known exactly, and for
+a scan of the same tape stretch at Δℓ steps.
 
 References
 ----------

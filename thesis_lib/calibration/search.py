@@ -258,13 +258,18 @@ def calibrate(measured, meta: SeriesMeta, *, step_factors=STEP_FACTORS, beams_um
         noise_ok, noise_doc = noise.identified, noise.to_dict()
     except ValueError as exc:           # too few positions for a spectrum: no second route
         noise_ok, noise_doc = False, {"identified": False, "skipped": str(exc)}
+    tone_iv = beam_iv
     if tone_ok or (unidentified_beam == "best" and not noise_ok):
         beam, source = beam_best, "tone"
     elif noise_ok:
         beam, source = noise.fwhm_um, "noise spectrum"
         beam_iv = noise.interval_um
     else:
+        # Not identified: the data allow any searched beam. (The tone's Wilks interval can
+        # still be narrow — it reads the simulation's own tape-noise draw — but the beam moves
+        # the simulation by less than the misfit, so that interval means nothing.)
         beam, source = meta.beam_fwhm_um, "nominal"
+        beam_iv = (float(beams.min()), float(beams.max()))
     beam_ok = tone_ok or noise_ok
 
     windows = sim.scans(step_best, beam)
@@ -279,7 +284,8 @@ def calibrate(measured, meta: SeriesMeta, *, step_factors=STEP_FACTORS, beams_um
                 "drive_amplitude": extra.get("drive_amplitude", "default"), "seed": seed,
                 "n_samples": int(y.size), "n_effective": float(n_eff),
                 "beam_effect_rms": float(beam_effect), "misfit_rms": float(misfit),
-                "unidentified_beam": unidentified_beam}
+                "unidentified_beam": unidentified_beam,
+                "beam_interval_tone_um": [float(v) for v in tone_iv]}
     nominal = {"step_um": meta.step_um, "beam_fwhm_um": meta.beam_fwhm_um,
                "wavelength_um": meta.wavelength_um,
                "beam_attenuation_at_tone": float(beam_attenuation(meta.beam_fwhm_um,
