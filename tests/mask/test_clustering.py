@@ -80,3 +80,48 @@ def test_dispatch_rejects_unknown_methods_and_bad_features():
         cluster(np.zeros((4, 2)), "spectral")
     with pytest.raises(ValueError, match="NaN"):
         cluster_kmeans(np.array([[0.0, np.nan], [1.0, 1.0]]))
+
+
+def test_kmeans_fitted_on_a_subsample_labels_a_frame_like_the_full_fit(capsys):
+    # the bounded route (default above AUTO_FIT_SAMPLE rows), forced on a small frame;
+    # the subsample holds ~600 lobe pixels - agreement needs enough rows of the
+    # smallest cluster, not a fraction of the frame (1/8 of a 96^2 frame, ~140 lobe
+    # rows, found another local optimum)
+    D, truth, valid, _ = planted_frame((128, 128), seed=1)
+    feats = pixel_features(D, valid, radius=2)
+    full = cluster_kmeans(feats, fit_sample=None)
+    part = cluster_kmeans(feats, fit_sample=feats.values.shape[0] // 4)
+    iou = truth_metrics(establish_mask(part, D, valid).mask,
+                        establish_mask(full, D, valid).mask)["signed_iou"]
+    ari = adjusted_rand_score(full.labels, part.labels)
+    with capsys.disabled():
+        print(f"\n[k-means fit on 1/4 of a 128x128 frame vs full fit] ARI={ari:.4f} "
+              f"mask signed IoU={iou:.4f}")
+    assert iou > 0.95 and ari > 0.9
+    assert part.params["fit_sample"] == feats.values.shape[0] // 4
+
+
+def test_gmm_fitted_on_a_subsample_predicts_the_full_fits_responsibilities(capsys):
+    # on a mixture that is one (well-separated Gaussians) the EM optimum is unique and a
+    # tenth of the rows estimates it; on the phantom's background the GMM optimum is
+    # not unique even between seeds of the full fit (see the mask_comparison chapter)
+    rng = np.random.default_rng(4)
+    centres = np.array([[-4.0, 0, 0], [0, 4.0, 0], [4.0, 0, 1.0]])
+    # overlapping clouds, so that responsibilities are not all 0 or 1
+    pts = np.concatenate([rng.normal(c, 1.0, (3000, 3)) for c in centres])
+    full = cluster_gmm(pts, fit_sample=None)
+    part = cluster_gmm(pts, fit_sample=pts.shape[0] // 10)
+    ari = adjusted_rand_score(full.labels, part.labels)
+    worst = np.abs(full.responsibilities - part.responsibilities).mean()
+    with capsys.disabled():
+        print(f"\n[GMM fit on 1/10 of 9000 points vs full fit] ARI={ari:.4f} "
+              f"mean |responsibility difference|={worst:.2e}")
+    assert ari > 0.98 and worst < 0.01
+
+
+def test_auto_fit_sample_fits_small_frames_on_every_pixel():
+    D, _, valid, _ = planted_frame((48, 48), seed=3)
+    feats = pixel_features(D, valid, radius=2)
+    auto, full = cluster_kmeans(feats), cluster_kmeans(feats, fit_sample=None)
+    assert auto.params["fit_sample"] is None
+    np.testing.assert_array_equal(auto.labels, full.labels)

@@ -1,8 +1,11 @@
 """The on-disk contract of ``thesis mask`` and ``thesis extract``.
 
 ``mask.npz`` holds ``mask`` (float64 H×W, signed; binary masks in {−1, 0, +1})
-plus ``binary``, ``reference`` (D_ref), ``valid``, ``registration_image`` and
-``params`` (JSON text). ``waveform.npz`` holds ``s`` (float64, one value per
+plus ``binary``, ``thesis_binary`` (the §3.6 rule without refinement),
+``reference`` (D_ref), ``valid``, ``registration_image`` (the reference frame
+of :func:`.extract.reference_frame`: the aligned reference files at their mean
+position), ``reference_shift_px`` (each reference file's displacement from
+that position) and ``params`` (JSON text). ``waveform.npz`` holds ``s`` (float64, one value per
 file in scan order), ``shift_px`` (T×2, the estimated displacement (dy, dx) of
 each file's footprint relative to the reference — the phantom's ground-truth
 convention; zeros when registration is off), ``s_static``, ``s_moving``,
@@ -21,7 +24,7 @@ import numpy as np
 
 from thesis_lib.provenance import atomic_path
 
-from .extract import extract_series, load_mask, reference_registration_image
+from .extract import extract_series, load_mask, reference_frame
 from .pipeline import build_mask
 
 
@@ -83,10 +86,12 @@ def write_mask(reference, out, method: str = "kmeans", weighted: bool = False,
     ref, valid = reference_image(scans, how=how)
     res = build_mask(ref, valid, method=method, weighted=weighted, radius=radius, seed=seed,
                      **mask_kwargs)
+    frame = reference_frame(scans)
     return _save(out, mask=res.mask.astype(np.float64), binary=res.binary,
+                 thesis_binary=res.thesis_binary,
                  weighted=res.weighted if res.weighted is not None else np.zeros((0, 0)),
                  reference=ref, valid=valid,
-                 registration_image=reference_registration_image(scans),
+                 registration_image=frame.image, reference_shift_px=frame.file_shift_px,
                  params=np.array(json.dumps(params)))
 
 
