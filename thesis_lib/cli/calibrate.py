@@ -17,7 +17,8 @@ def register(subparsers) -> None:
                     "a grid of (step, beam FWHM) and then a finer grid around the best point, "
                     "align each simulation to WAVEFORM (lag by cross-correlation, optional gain), "
                     "score it (rho, NRMSE, E_rel, LSD, HF mismatch) and keep the point with the "
-                    "smallest objective. Reads only WAVEFORM and the experiment log. Writes "
+                    "smallest objective; then fit the beam to the spectrum of the tape noise left "
+                    "after the tone (Whittle likelihood). Reads only WAVEFORM and the experiment log. Writes "
                     "calib.json with beam_fwhm_um, step_um, metrics, the alignment, "
                     "profile-likelihood intervals and both score surfaces.")
     p.add_argument("waveform", metavar="WAVEFORM.npz",
@@ -71,5 +72,11 @@ def _run(args) -> int:
     print(f"step {doc['step_um']:.2f} µm, beam FWHM {doc['beam_fwhm_um']:.1f} µm "
           f"({doc['beam_source']}); rho {m['rho']:.3f}, NRMSE {m['nrmse']:.3f}, "
           f"E_rel {m['e_rel']:.3f}, LSD {m['lsd_db']:.1f} dB, HF mismatch {m['hf_mismatch']:.3f}")
+    noise = doc.get("beam_noise", {})
+    if "interval_um" in noise:
+        lo, hi = noise["interval_um"]
+        print(f"beam from the tape-noise spectrum: {lo:.1f}-{hi:.1f} µm (95 %), "
+              f"{'identified' if noise['identified'] else 'not identified'}; expected sd "
+              f"{noise['crb_sd_um']:.3g} µm")
     print(f"calibration written to {out}")
     return 0
