@@ -52,6 +52,9 @@ def test_budget_finds_the_planted_floor_and_the_tape_noise_under_the_beam(tone_t
     assert b["crb_sd_um"] > 26.0
     assert b["crb_sd_floor_known_um"] < b["crb_sd_um"]
     assert b["crb_sd_fine_step_um"] < b["crb_sd_um"]
+    # at a 25 µm step even a perfect detector leaves the beam unidentified (sd > 10 %)
+    # while the floor is fitted: rho_2 ~ 0.006 is all that separates floor and grain
+    assert 2.6 < b["crb_sd_no_floor_um"] < b["crb_sd_um"]
 
 
 def test_mismatched_lengths_are_refused():

@@ -16,8 +16,8 @@ scan's noise into
 The second part needs the true magnetisation, which only a synthetic experiment
 knows, so :func:`noise_budget` belongs to a reveal, never to a calibration. It
 then states what the budget implies: the expected (Cramér-Rao) standard
-deviation of the beam with the floor free, with the floor known exactly, and for
-a scan of the same tape stretch at Δℓ steps.
+deviation of the beam with the floor free, with the floor known exactly, with no
+floor at all (but fitted), and for a scan of the same tape stretch at Δℓ steps.
 
 References
 ----------
@@ -75,8 +75,9 @@ def noise_budget(measured, truth, *, step_um, beam_fwhm_um, segment_var, segment
         ``tone_var`` (variance of the truth), ``tape_var`` (predicted tape noise under the
         beam) and ``floor_var`` (measured), all in (M/M_s)²; ``tape_to_floor``; and the
         Cramér-Rao sd of the beam in µm: ``crb_sd_um`` (floor free),
-        ``crb_sd_floor_known_um`` and ``crb_sd_fine_step_um`` (the same tape stretch
-        scanned every Δℓ, floor free).
+        ``crb_sd_floor_known_um``, ``crb_sd_no_floor_um`` (a vanishing floor, still
+        fitted as free) and ``crb_sd_fine_step_um`` (the same tape stretch scanned every
+        Δℓ, floor free).
 
     Examples
     --------
@@ -104,5 +105,9 @@ def noise_budget(measured, truth, *, step_um, beam_fwhm_um, segment_var, segment
             "crb_sd_um": beam_fisher_sd(n, step_um, beam_fwhm_um, floor, tape, segment_um=segment_um),
             "crb_sd_floor_known_um": beam_fisher_sd(n, step_um, beam_fwhm_um, floor, tape,
                                                     segment_um=segment_um, floor_known=True),
+            # a perfect detector (floor a millionth of the tape noise) that the fit cannot
+            # know is perfect: the floor stays a free parameter
+            "crb_sd_no_floor_um": beam_fisher_sd(n, step_um, beam_fwhm_um, 1e-6 * tape, tape,
+                                                 segment_um=segment_um),
             "crb_sd_fine_step_um": beam_fisher_sd(fine_n, segment_um, beam_fwhm_um, floor, tape,
                                                   segment_um=segment_um)}
