@@ -3,20 +3,32 @@
 Prints one JSON object (and writes it to ``--out`` if given):
 
 * ``cpu_inference``: for the released checkpoint (if present) and for the
-  ``full`` / ``quick`` architectures, the real-time factor
-  ``audio seconds / wall seconds`` of overlap-add inference of a 30-s
-  recording at 44.1 kHz with ``--threads`` torch threads (target ≥ 50× on 2 cores);
+  ``quick`` and ``full`` architectures of :data:`thesis_lib.denoise.train.PRESETS`
+  (random weights: speed does not depend on them), the real-time factor
+  ``audio seconds / wall seconds`` of :class:`~thesis_lib.denoise.inference.Denoiser`
+  with its default settings on a ``--seconds`` recording at 44.1 kHz, with
+  ``--threads`` torch threads (the issue's target is ≥ 50× on 2 cores), plus the
+  multiply-accumulates per audio second of each network;
+* ``settings`` (unless ``--no-sweep``): where the time goes — the same
+  recording under other settings (chunk length, chunks per call, ``no_grad``
+  instead of ``inference_mode``, bfloat16 autocast, one thread), each with its
+  real-time factor and its largest deviation from the default output relative
+  to the output's peak, measured in the same run;
 * ``gpu_training`` (only when CUDA is available): clips per second of full
   training steps (forward, AuralLoss, backward, clipping, Adam) on 5-s clips at
   batch 16 with AMP, for the ``full`` architecture, after warm-up.
 
-Usage: ``python benchmarks/denoise.py [--threads 2] [--seconds 30] [--out FILE]``.
+The host's load average is recorded beside the timings: the machine may be shared.
+
+Usage: ``python benchmarks/denoise.py [--threads 2] [--seconds 30] [--no-sweep] [--out FILE]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import platform
 import time
 
@@ -30,22 +42,85 @@ from thesis_lib.denoise.train import PRESETS
 from thesis_lib.denoise.unet import UNet1d, UNetConfig
 from thesis_lib.provenance import write_json_atomic
 
+RATE = 44_100
 
-def inference_rtf(model, seconds: float, rate: int = 44_100, repeats: int = 2) -> dict:
-    audio = np.random.default_rng(0).uniform(-0.5, 0.5, int(seconds * rate))
-    den = Denoiser(model=model, sample_rate=rate)
-    den(audio[: rate], rate)  # warm-up
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        den(audio, rate)
-        best = min(best, time.perf_counter() - t0)
-    return {"audio_s": seconds, "wall_s": round(best, 3), "real_time_factor": round(seconds / best, 2),
-            "parameters": model.count_parameters()}
+
+def macs_per_second(model, rate: int = RATE) -> float:
+    """Multiply-accumulates of the convolutions per second of audio (counted with hooks)."""
+    total = 0
+
+    def hook(module, inputs, output):
+        nonlocal total
+        total += output.numel() * module.in_channels * module.kernel_size[0] // module.groups
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, torch.nn.Conv1d)]
+    with torch.inference_mode():
+        model(torch.zeros(1, 1, rate))
+    for h in handles:
+        h.remove()
+    return float(total)
+
+
+def timed(denoiser, audio, repeats: int = 2, context=contextlib.nullcontext) -> tuple[float, np.ndarray]:
+    """Best wall time of ``repeats`` runs (after a short warm-up) and the output."""
+    with context():
+        denoiser(audio[:RATE], RATE)
+        best, out = float("inf"), None
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            out = denoiser(audio, RATE)
+            best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+class _NoGradDenoiser(Denoiser):
+    """The pre-optimisation call path: ``torch.no_grad`` instead of ``inference_mode``."""
+
+    @torch.no_grad()
+    def _run(self, batch):
+        y = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))[:, None]
+        return self.model(y)[:, 0].numpy()
+
+
+def _bf16():
+    return torch.autocast("cpu", dtype=torch.bfloat16)
+
+
+def inference_report(name, model, train_config, seconds: float, threads: int, sweep: bool) -> dict:
+    audio = np.random.default_rng(0).uniform(-0.5, 0.5, int(seconds * RATE))
+    den = Denoiser(model=model, train_config=train_config)
+    wall, reference = timed(den, audio)
+    entry = {"audio_s": seconds, "wall_s": round(wall, 3), "real_time_factor": round(seconds / wall, 2),
+             "chunk": den.chunk, "overlap": den.overlap, "batch_size": den.batch_size,
+             "parameters": model.count_parameters(),
+             "gmac_per_audio_s": round(macs_per_second(model) / 1e9, 3)}
+    if not sweep:
+        return entry
+    peak = float(np.max(np.abs(reference)))
+    variants = {
+        "no_grad (before)": (lambda: _NoGradDenoiser(model=model, train_config=train_config), None),
+        "batch 4 chunks": (lambda: Denoiser(model=model, train_config=train_config, batch_size=4), None),
+        "chunk x2": (lambda: Denoiser(model=model, train_config=train_config,
+                                      chunk_seconds=2 * den.chunk / RATE), None),
+        "bfloat16 autocast": (lambda: den, _bf16),
+        "1 thread": (lambda: den, "threads1"),
+    }
+    entry["settings"] = {}
+    for label, (make, ctx) in variants.items():
+        if ctx == "threads1":
+            torch.set_num_threads(1)
+            w, out = timed(make(), audio)
+            torch.set_num_threads(threads)
+        else:
+            w, out = timed(make(), audio, context=ctx or contextlib.nullcontext)
+        entry["settings"][label] = {"real_time_factor": round(seconds / w, 2),
+                                    "max_abs_diff_over_peak": float(np.max(np.abs(out - reference)) / peak)}
+        print(f"[bench] {name} {label}: {seconds / w:.2f}x", flush=True)
+    return entry
 
 
 def gpu_training_throughput(model_config: dict, steps: int = 20, batch: int = 16,
-                            clip_samples: int = 5 * 44_100) -> dict:
+                            clip_samples: int = 5 * RATE) -> dict:
     device = torch.device("cuda")
     model = UNet1d(UNetConfig(**model_config)).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=3e-5)
@@ -81,16 +156,30 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--models", default="release,quick,full",
+                        help="comma-separated subset of release, quick, full")
+    parser.add_argument("--no-sweep", action="store_true", help="only the default settings")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     report = {"host": platform.node(), "torch": torch.__version__, "threads": args.threads,
-              "cpu_inference": {}}
-    models = {name: UNet1d(UNetConfig(**PRESETS[name].model)).eval() for name in ("full", "quick")}
-    if RELEASE_CHECKPOINT.exists():
-        models["release"] = load_denoiser(RELEASE_CHECKPOINT)[0]
-    for name, model in models.items():
-        report["cpu_inference"][name] = inference_rtf(model, args.seconds)
+              "load_average_before": list(os.getloadavg()), "cpu_inference": {}}
+    torch.manual_seed(0)
+    models = {}
+    for name in args.models.split(","):
+        if name == "release":
+            if RELEASE_CHECKPOINT.exists():
+                model, meta = load_denoiser(RELEASE_CHECKPOINT)
+                models[name] = (model, meta["train_config"])
+        else:
+            cfg = PRESETS[name]
+            model = UNet1d(UNetConfig(**cfg.model)).eval()
+            torch.nn.init.normal_(model.head.weight, std=0.01)  # not the identity
+            models[name] = (model, cfg.to_dict())
+    for name, (model, train_config) in models.items():
+        report["cpu_inference"][name] = inference_report(name, model, train_config, args.seconds,
+                                                         args.threads, not args.no_sweep)
+    report["load_average_after"] = list(os.getloadavg())
     if torch.cuda.is_available():
         report["gpu_training"] = gpu_training_throughput(PRESETS["full"].model)
     print(json.dumps(report, indent=2))

@@ -95,3 +95,40 @@ def test_chunk_defaults_to_training_crop_length():
     assert (den.chunk, den.overlap, den.sample_rate) == (1000, 125, 8000)
     whole = Denoiser(model=net, train_config={"segment_length": None, "sample_rate": 44100})
     assert whole.chunk == 5 * 44100
+
+
+@pytest.mark.parametrize("n,chunk,overlap", [(1000, 400, 100), (1001, 400, 100), (4097, 512, 64),
+                                             (399, 400, 100), (400, 400, 0)])
+def test_chunks_are_full_length_cover_the_signal_and_overlap_enough(n, chunk, overlap):
+    from thesis_lib.denoise.inference import chunk_starts
+    starts = chunk_starts(n, chunk, overlap)
+    length = min(n, chunk)
+    assert starts[0] == 0 and starts[-1] + length == n
+    assert all(b - a <= chunk - overlap for a, b in zip(starts, starts[1:]))  # overlap ≥ requested
+    # the fewest chunks: one less could not cover n with that overlap
+    assert len(starts) == 1 or (len(starts) - 2) * (chunk - overlap) + chunk < n
+
+
+def test_network_only_sees_real_signal_never_zero_padding():
+    # the last chunk used to be zero-padded, which changes a GroupNorm net's statistics
+    x = np.random.default_rng(3).standard_normal(1234)
+    seen = []
+
+    def record(batch):
+        seen.extend(batch)
+        return batch
+
+    overlap_add(record, x, 500, 60, batch_size=2)
+    assert all(len(c) == 500 for c in seen)
+    assert all(np.any(np.all(np.isclose(np.lib.stride_tricks.sliding_window_view(x, 500), c, atol=1e-6),
+                             axis=1)) for c in seen)
+
+
+def test_batching_chunks_does_not_change_a_unet_output():
+    torch.manual_seed(0)
+    net = UNet1d(depth=3, width=4)
+    torch.nn.init.normal_(net.head.weight, std=0.1)
+    x = np.random.default_rng(5).standard_normal(5000) * 0.3
+    one = Denoiser(model=net, sample_rate=8000, chunk_seconds=0.1, batch_size=1)(x, 8000)
+    many = Denoiser(model=net, sample_rate=8000, chunk_seconds=0.1, batch_size=7)(x, 8000)
+    np.testing.assert_allclose(many, one, rtol=1e-4, atol=1e-6 * np.abs(one).max())

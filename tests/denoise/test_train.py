@@ -136,3 +136,36 @@ def test_presets_follow_the_thesis_where_it_speaks():
     assert (full.lr, full.batch_size, full.epochs, full.alpha, full.grad_clip) == (3e-5, 16, 150, 0.3, 1.0)
     with pytest.raises(ValueError, match="unknown training config"):
         preset("huge")
+
+
+def test_schedule_without_warmup_is_torch_cosine_annealing():
+    # two routes to one schedule: our multiplier and torch's CosineAnnealingLR
+    from thesis_lib.denoise.train import warmup_cosine
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([p], lr=0.1)
+    ref = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=37)
+    expected = []
+    for _ in range(37):
+        expected.append(opt.param_groups[0]["lr"])
+        opt.step()
+        ref.step()
+    ours = [0.1 * warmup_cosine(s, 37) for s in range(37)]
+    assert ours == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+def test_warmup_rises_linearly_then_decays_to_the_floor():
+    from thesis_lib.denoise.train import warmup_cosine
+    ramp = [warmup_cosine(s, 100, warmup_steps=10) for s in range(10)]
+    assert ramp == pytest.approx([(s + 1) / 10 for s in range(10)])
+    tail = [warmup_cosine(s, 100, warmup_steps=10, floor=0.05) for s in range(10, 101)]
+    assert all(a >= b for a, b in zip(tail, tail[1:]))
+    assert tail[0] == pytest.approx(1.0) and tail[-1] == pytest.approx(0.05)
+
+
+def test_training_ends_at_the_floor_of_its_schedule(tmp_path):
+    config = tiny_config(epochs=2, warmup_steps=3, min_lr_ratio=0.1)
+    result = train(config, make_pairs(6), make_pairs(2, seed=9), tmp_path, device="cpu",
+                   log=lambda *_: None)
+    saved = read_checkpoint(result.checkpoint)
+    assert result.step == 6
+    assert saved["optimizer"]["param_groups"][0]["lr"] == pytest.approx(0.1 * config.lr)

@@ -82,3 +82,39 @@ def test_overfits_one_pair():
         err = float((net(degraded) - clean).abs().mean())
     assert final < 0.3 * start
     assert err < 0.35 * float((degraded - clean).abs().mean())
+
+
+def _random_head(net):
+    torch.nn.init.normal_(net.head.weight, std=0.1)
+    torch.nn.init.normal_(net.head.bias, std=0.1)
+    return net
+
+
+def test_level_equivariant_net_scales_with_its_input():
+    # r(c·y) = c·r(y): a quiet copy of a passage gets a proportionally quiet correction
+    torch.manual_seed(0)
+    net = _random_head(UNet1d(depth=3, width=4, level_equivariant=True)).eval()
+    y = torch.randn(2, 1, 777)
+    with torch.no_grad():
+        for c in (1e-3, 0.05, 7.0):
+            torch.testing.assert_close(net(c * y), c * net(y), rtol=1e-4, atol=1e-6)
+        # digital silence stays (nearly) silent: its correction is scaled by the 1e-6 level floor
+        assert float(net(torch.zeros(1, 1, 256)).abs().max()) < 1e-5
+
+
+def test_plain_groupnorm_net_gives_quiet_input_a_loud_correction():
+    # the failure level_equivariant removes: GroupNorm discards the input level
+    torch.manual_seed(0)
+    net = _random_head(UNet1d(depth=3, width=4)).eval()
+    y = torch.randn(1, 1, 777)
+    with torch.no_grad():
+        loud = (net(y) - y).pow(2).mean().sqrt()
+        quiet = (net(1e-3 * y) - 1e-3 * y).pow(2).mean().sqrt()
+    assert float(quiet) > 0.1 * float(loud)  # far above the 1e-3 that equivariance would give
+
+
+def test_level_equivariance_keeps_the_thesis_default_off():
+    assert UNetConfig().level_equivariant is False
+    # a stored config without the field (e.g. the release checkpoint) loads as the thesis net
+    stored = {k: v for k, v in UNetConfig().to_dict().items() if k != "level_equivariant"}
+    assert UNetConfig(**stored).level_equivariant is False

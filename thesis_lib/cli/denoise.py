@@ -19,6 +19,10 @@ def register(subparsers):
                    help="overlap-add chunk length in s (default: the model's training crop length)")
     p.add_argument("--overlap-seconds", type=float, default=None,
                    help="crossfade length in s (default: an eighth of the chunk)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="chunks per network call (same result; default from thesis_lib.denoise.inference)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads (default: torch's choice, usually all cores)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=run)
 
@@ -26,8 +30,12 @@ def register(subparsers):
 def run(args) -> int:
     from thesis_lib.denoise.inference import denoise_file
 
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
+    extra = {} if args.batch_size is None else {"batch_size": args.batch_size}
     out = denoise_file(args.input, args.output, checkpoint=args.checkpoint, device=args.device,
                        progress=not args.no_progress, chunk_seconds=args.chunk_seconds,
-                       overlap_seconds=args.overlap_seconds)
+                       overlap_seconds=args.overlap_seconds, **extra)
     print(f"[denoise] wrote {out}")
     return 0

@@ -61,10 +61,13 @@ def data_profile(profile: str) -> DataProfile:
 
 
 def prepare_pairs(data_dir, subset: str, profile: str = "quick", gen_rate: int = 48_000,
-                  seed: int = 0, emulator_params=None, progress: bool = False) -> PairedCorpus:
+                  seed: int = 0, emulator_params=None, progress: bool = False,
+                  splits=None) -> PairedCorpus:
     """Render the embedded corpus, cut clips at ``gen_rate`` and degrade them with the emulator.
 
     Each step skips what already exists, so a second call costs a directory scan.
+    ``splits`` (e.g. ``["test"]``) degrades only the clips of those splits, into
+    a folder of their own, with the same per-clip seeds as a run over all splits.
     """
     from thesis_lib.data import generate_pairs, make_clips, render_corpus
     from thesis_lib.emulator import Emulator, EmulatorParams
@@ -78,10 +81,56 @@ def prepare_pairs(data_dir, subset: str, profile: str = "quick", gen_rate: int =
     make_clips(tracks, clean, split_seed=seed, clip_s=size.clip_s, rate=gen_rate,
                target_s=size.track_s, progress=progress)
     params = (emulator_params or EmulatorParams()).replace(output_rate=gen_rate)
-    tag = "default" if emulator_params is None else f"p{abs(hash(params)) % 10**8:08d}"
+    tag = "default" if emulator_params is None else params_tag(params)
     degraded = root / f"degraded_{gen_rate}_{tag}"
-    generate_pairs(clean, degraded, transform=Emulator(params), seed=seed, progress=progress)
+    if splits is not None:
+        degraded = degraded.with_name(degraded.name + "_" + "_".join(splits))
+    generate_pairs(_split_view(clean, splits), degraded, transform=Emulator(params), seed=seed,
+                   progress=progress)
     return PairedCorpus(clean, degraded, gen_rate, subset)
+
+
+def _split_view(clean: Path, splits) -> Path:
+    """``clean`` itself, or a folder of hard links to the clips of some of its splits.
+
+    The links keep each clip's path relative to the root (``test/<clip>.wav``),
+    so the per-clip seeds of eq. 4.3 are those of a run over the whole tree.
+    """
+    import os
+    import shutil
+    if splits is None:
+        return clean
+    view = clean.with_name(clean.name + "_" + "_".join(splits))
+    for split in splits:
+        for src in sorted((clean / split).rglob("*.wav")):
+            dst = view / src.relative_to(clean)
+            if dst.exists():
+                continue
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(src, dst)
+            except OSError:  # another file system: a copy does as well
+                shutil.copy2(src, dst)
+    return view
+
+
+def params_tag(params) -> str:
+    """Folder tag of non-default emulator parameters, stable across processes.
+
+    (Python's ``hash`` of strings is salted per process, so it cannot name a cache.)
+
+    Examples
+    --------
+    >>> from thesis_lib.emulator import EmulatorParams
+    >>> params_tag(EmulatorParams(preisach_n=100)) == params_tag(EmulatorParams(preisach_n=100))
+    True
+    >>> params_tag(EmulatorParams(preisach_n=100)) == params_tag(EmulatorParams(preisach_n=500))
+    False
+    """
+    import hashlib
+    import json
+    text = json.dumps(params.to_dict(), sort_keys=True, default=str)
+    return "p" + hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
 def training_config(profile: str, seed: int = 0, **overrides) -> TrainConfig:
@@ -115,3 +164,57 @@ def baseline_methods(train_clean_clips, sample_rate: int, beam_fwhm_um: float = 
         "beam_wiener": lambda y, sr: beam_wiener(y, sr, beam_fwhm_um=beam_fwhm_um,
                                                  tape_speed_m_s=tape_speed_m_s),
     }
+
+
+def preisach_downstream(data_dir, sizes, runs_dir, profile: str = "quick", seed: int = 0,
+                        config: TrainConfig | None = None, subset: str = "classical",
+                        sample_rate: int = 44_100, log=print) -> dict:
+    """Downstream columns of Table 6.2: a denoiser trained per coarse Preisach size N.
+
+    For every ``N`` in ``sizes`` the corpus is degraded by the emulator with
+    ``preisach_n=N`` (everything else at its defaults) and a U-Net is trained on
+    those pairs with one ``config`` and one ``seed`` (same initialisation, batch
+    order and crops for every N, so only the training data differ). Every network
+    is then scored on **one** test set: the same clean test clips degraded with
+    the fine Preisach model, with the same per-clip seeds. The fine model plays
+    the real tape, so the score says how well training on a coarse emulation
+    transfers to the physics it approximates (thesis §6.1: ablations use the same
+    test clips and clip seeds).
+
+    Returns
+    -------
+    dict
+        ``{"n<N>": {si_sdr_db, lsd_db, l1, delta_si_sdr_db, *_ci95, n_clips,
+        steps, status}, "input": scores of the degraded fine test clips}``.
+    """
+    from thesis_lib.emulator import EmulatorParams
+
+    from .evaluate import evaluate_methods
+    from .checkpoint import load_denoiser
+    from .inference import Denoiser
+
+    config = config or training_config(profile, seed=seed)
+    fine = prepare_pairs(data_dir, subset, profile, seed=seed, splits=["test"],
+                         emulator_params=EmulatorParams(preisach_n="fine"))
+    test = clips(fine.split("test", sample_rate))
+    keys = ("si_sdr_db", "lsd_db", "l1", "delta_si_sdr_db")
+    out = {}
+    methods = {"identity": lambda y, sr: y}
+    for n in sizes:
+        params = None if n == EmulatorParams().preisach_n else EmulatorParams(preisach_n=n)
+        corpus = prepare_pairs(data_dir, subset, profile, seed=seed, emulator_params=params)
+        result = train_on(corpus, config, Path(runs_dir) / f"preisach_{subset}_{profile}_n{n}_seed{seed}",
+                          log=lambda *a: None)
+        model, meta = load_denoiser(result.best if result.best.exists() else result.checkpoint)
+        methods[f"n{n}"] = Denoiser(model=model, train_config=meta["train_config"])
+        out[f"n{n}"] = {"steps": result.step, "status": result.status}
+        log(f"[preisach_downstream] N={n}: {result.status}, {result.step} steps")
+    scores = evaluate_methods(test, methods, sample_rate)
+    for name, entry in scores.items():
+        if name == "skipped_silent":
+            continue
+        summary = {k: entry[k] for k in keys}
+        summary.update({f"{k}_ci95": entry[f"{k}_ci95"] for k in keys})
+        summary["n_clips"] = entry["n_clips"]
+        out.setdefault("input" if name == "identity" else name, {}).update(summary)
+    return out

@@ -30,6 +30,10 @@ from scipy.signal import resample_poly
 from .checkpoint import RELEASE_CHECKPOINT, load_denoiser
 
 
+#: Chunks per network call by default (see ``benchmarks/denoise.py``).
+DEFAULT_BATCH = 1
+
+
 def crossfade_weights(length: int, overlap: int, ramp_in: bool, ramp_out: bool) -> np.ndarray:
     """Flat-top window with raised-cosine ramps of ``overlap`` samples at the chosen ends.
 
@@ -49,18 +53,56 @@ def crossfade_weights(length: int, overlap: int, ramp_in: bool, ramp_out: bool) 
     return w
 
 
-def overlap_add(fn, signal: np.ndarray, chunk: int, overlap: int, progress: bool = False) -> np.ndarray:
-    """Apply ``fn`` (1-D array → same-length array) chunk by chunk with a crossfade.
+def chunk_starts(length: int, chunk: int, overlap: int) -> list[int]:
+    """Start indices of the overlap-add chunks of a ``length``-sample signal.
+
+    The fewest chunks that overlap by at least ``overlap`` samples are spread
+    evenly from the start to the end of the signal, so every chunk is a full
+    ``chunk`` samples of real signal: no zero padding, which would change the
+    GroupNorm statistics the network sees in a short last chunk. A signal
+    shorter than ``chunk`` is one chunk.
+
+    Examples
+    --------
+    >>> chunk_starts(1000, 400, 100)
+    [0, 300, 600]
+    >>> chunk_starts(1001, 400, 100)
+    [0, 200, 401, 601]
+    >>> chunk_starts(250, 400, 100)
+    [0]
+    """
+    if length <= chunk:
+        return [0]
+    count = -(-(length - chunk) // (chunk - overlap)) + 1
+    return [int(v) for v in np.round(np.linspace(0, length - chunk, count))]
+
+
+def overlap_add(fn, signal: np.ndarray, chunk: int, overlap: int, progress: bool = False,
+                batch_size: int = 1) -> np.ndarray:
+    """Apply ``fn`` chunk by chunk and blend the chunks with a smooth crossfade.
 
     Parameters
     ----------
     fn : callable
-        Maps a batch ``(n_chunks, chunk)`` float32 array to an array of that shape.
+        Maps a batch ``(n_chunks, length)`` float32 array to an array of that shape.
+        ``length`` is ``chunk`` (or the signal length when it is shorter).
     signal : ndarray, shape (T,)
     chunk, overlap : int
         Chunk length and overlap in samples, ``0 ≤ 2·overlap ≤ chunk``.
     progress : bool
         Show a tqdm progress bar over chunks.
+    batch_size : int
+        Chunks passed to ``fn`` per call. Any value gives the same result for a
+        ``fn`` that treats batch items independently (the U-Net does: GroupNorm
+        normalises each item on its own); larger batches amortise per-call cost.
+
+    Notes
+    -----
+    Chunk positions come from :func:`chunk_starts`. Each chunk's output is
+    weighted by :func:`crossfade_weights` (raised-cosine ramps of ``overlap``
+    samples at its inner edges) and the weighted sum is divided by the summed
+    weights, so the result is exact for a pointwise ``fn`` wherever the chunks
+    overlap, by however much.
 
     Examples
     --------
@@ -71,23 +113,37 @@ def overlap_add(fn, signal: np.ndarray, chunk: int, overlap: int, progress: bool
     signal = np.asarray(signal, dtype=np.float64)
     if chunk < 1 or overlap < 0 or 2 * overlap > chunk:
         raise ValueError(f"need chunk ≥ 1 and 0 ≤ 2·overlap ≤ chunk, got chunk={chunk}, overlap={overlap}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
     n = signal.size
-    hop = chunk - overlap
-    starts = list(range(0, max(n - overlap, 1), hop))
+    starts = chunk_starts(n, chunk, overlap)
+    length = min(chunk, n)
+    last = len(starts) - 1
+    windows = {(i > 0, i < last): None for i in range(len(starts))}
+    for key in windows:
+        windows[key] = crossfade_weights(length, overlap if length == chunk else 0, *key)
     out = np.zeros(n)
     weight = np.zeros(n)
-    iterator = starts
+    bar = None
     if progress:
         from tqdm.auto import tqdm
-        iterator = tqdm(starts, desc="denoise", unit="chunk")
-    for i, start in enumerate(iterator):
-        piece = signal[start:start + chunk]
-        padded = np.zeros(chunk, dtype=np.float32)
-        padded[:piece.size] = piece
-        result = np.asarray(fn(padded[None]), dtype=np.float64)[0, :piece.size]
-        w = crossfade_weights(chunk, overlap, ramp_in=i > 0, ramp_out=i < len(starts) - 1)[:piece.size]
-        out[start:start + piece.size] += w * result
-        weight[start:start + piece.size] += w
+        bar = tqdm(total=len(starts), desc="denoise", unit="chunk")
+    frames = signal.astype(np.float32)
+    for first in range(0, len(starts), batch_size):
+        group = starts[first:first + batch_size]
+        batch = np.stack([frames[s:s + length] for s in group])
+        result = np.asarray(fn(batch), dtype=np.float64)
+        if result.shape != batch.shape:
+            raise ValueError(f"fn returned shape {result.shape} for a batch of shape {batch.shape}")
+        for j, s in enumerate(group):
+            i = first + j
+            w = windows[(i > 0, i < last)]
+            out[s:s + length] += w * result[j]
+            weight[s:s + length] += w
+        if bar is not None:
+            bar.update(len(group))
+    if bar is not None:
+        bar.close()
     return out / np.maximum(weight, 1e-12)
 
 
@@ -108,13 +164,17 @@ class Denoiser:
         network was trained with (longer chunks measurably lower SI-SDR).
     overlap_seconds : float, optional
         Crossfade length; an eighth of the chunk by default.
+    batch_size : int
+        Chunks per network call (the result does not depend on it; see
+        :func:`overlap_add`).
     model, sample_rate, train_config
         Pass a network directly instead of a checkpoint (tests, chapters).
     """
 
     def __init__(self, checkpoint=RELEASE_CHECKPOINT, device: str = "cpu",
                  chunk_seconds: float | None = None, overlap_seconds: float | None = None,
-                 model=None, sample_rate: int | None = None, train_config: dict | None = None):
+                 model=None, sample_rate: int | None = None, train_config: dict | None = None,
+                 batch_size: int = DEFAULT_BATCH):
         if model is None:
             model, meta = load_denoiser(checkpoint, device)
             train_config = meta.get("train_config", {}) or {}
@@ -130,8 +190,9 @@ class Denoiser:
         self.chunk = max(self.model.multiple, chunk)
         overlap = self.chunk // 8 if overlap_seconds is None else int(round(overlap_seconds * self.sample_rate))
         self.overlap = min(overlap, self.chunk // 2)
+        self.batch_size = int(batch_size)
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def _run(self, batch: np.ndarray) -> np.ndarray:
         y = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))[:, None].to(self.device)
         return self.model(y)[:, 0].cpu().numpy()
@@ -151,7 +212,7 @@ class Denoiser:
         out = np.empty_like(channels)
         for c in range(channels.shape[1]):
             sig = _resample(channels[:, c], sample_rate, self.sample_rate)
-            restored = overlap_add(self._run, sig, self.chunk, self.overlap, progress)
+            restored = overlap_add(self._run, sig, self.chunk, self.overlap, progress, self.batch_size)
             out[:, c] = _fit_length(_resample(restored, self.sample_rate, sample_rate), channels.shape[0])
         return out[:, 0] if mono else out
 

@@ -19,6 +19,9 @@ References
 .. [2] D. Stoller, S. Ewert, S. Dixon, "Wave-U-Net: a multi-scale neural network
    for end-to-end audio source separation", ISMIR 2018.
 .. [3] L. Terna, MSc thesis, Politecnico di Torino, 2026, §2.4 and §4.4.
+.. [4] A. Défossez, N. Usunier, L. Bottou, F. Bach, "Music source separation in
+   the waveform domain", arXiv:1911.13254, 2019 (input standardised by its
+   deviation, output rescaled by it).
 """
 
 from __future__ import annotations
@@ -51,6 +54,14 @@ class UNetConfig:
         ``torch.nn.functional.interpolate`` mode of the decoder ("linear" or "nearest").
     residual : bool
         Output ``y + r_θ(y)`` (thesis default) instead of ``r_θ(y)``.
+    level_equivariant : bool
+        Divide each input by its RMS before the network and multiply the
+        correction by it afterwards, ``r_θ(y) = σ_y · g_θ(y / σ_y)`` (as Demucs
+        does [4]_). Off in the thesis network. GroupNorm discards the input level,
+        so without this the correction has the size the network learned for
+        typical music whatever the input's level: a near-silent chunk of
+        measurement noise receives a music-sized correction. With it, scaling
+        the input scales the output by the same factor.
     """
 
     depth: int = 4
@@ -60,6 +71,7 @@ class UNetConfig:
     negative_slope: float = 0.2
     upsample_mode: str = "linear"
     residual: bool = True
+    level_equivariant: bool = False
 
     def __post_init__(self):
         if self.depth < 1 or self.width < 1 or self.max_width < self.width:
@@ -199,7 +211,11 @@ class UNet1d(nn.Module):
         if y.ndim != 3 or y.shape[1] != 1:
             raise ValueError(f"expected a (batch, 1, time) tensor, got shape {tuple(y.shape)}; "
                              "mix to mono and add the channel axis")
-        padded, length = pad_to_multiple(y, self.multiple)
+        level = None
+        if self.config.level_equivariant:
+            # the floor keeps digital silence finite: its correction is then ~0
+            level = y.pow(2).mean(dim=-1, keepdim=True).sqrt().clamp_min(1e-6)
+        padded, length = pad_to_multiple(y if level is None else y / level, self.multiple)
         h = padded
         skips = []
         for encoder in self.encoders:
@@ -210,6 +226,8 @@ class UNet1d(nn.Module):
         for decoder, skip in zip(self.decoders, reversed(skips)):
             h = decoder(h, skip)
         correction = crop_to_length(self.head(h), length)
+        if level is not None:
+            correction = correction * level
         return y + correction if self.config.residual else correction
 
     def count_parameters(self) -> int:
