@@ -37,6 +37,11 @@ clusters, while the EM of a full-covariance GMM on all 10⁶ pixels of a
 1024² frame took 54 s of the 84-s Table 5.1 on 2 cores. Frames up to
 ~450² pixels (the ``quick`` profile: 128²) are fitted on every pixel, as the
 thesis does; ``fit_sample=None`` forces the exact full fit at any size.
+BLAS runs single-threaded inside both: its matrices here are N × 5, too
+thin for threads to pay, and on the shared 2-core machine its two threads
+made the 200 000-row GMM fit 2.5× slower than one (14.5 s against 5.9 s,
+load average 4; ``benchmarks/mask.py``). scikit-learn's own OpenMP loops of
+k-means are left to ``OMP_NUM_THREADS``.
 What the agreement with the full fit needs is enough rows of the smallest
 cluster in the subsample, not a fraction of the frame: with a footprint of a
 few per cent of the pixels, 200 000 rows hold thousands of lobe rows, while
@@ -61,6 +66,7 @@ import numpy as np
 from sklearn.cluster import DBSCAN, KMeans
 from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import KDTree, NearestNeighbors
+from threadpoolctl import threadpool_limits
 
 METHODS = ("kmeans", "gmm", "dbscan")
 
@@ -156,8 +162,9 @@ def cluster_kmeans(features, n_clusters: int = 3, n_init: int = 10, seed: int = 
     model = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed)
     fit_sample = resolve_fit_sample(fit_sample, X.shape[0])
     fit_rows = _subsample(X, fit_sample, seed)
-    model.fit(fit_rows)
-    sq = model.transform(X) ** 2
+    with threadpool_limits(limits=1, user_api="blas"):
+        model.fit(fit_rows)
+        sq = model.transform(X) ** 2
     labels = np.argmin(sq, axis=1)
     return Clustering("kmeans", labels, distance_softmax(sq, temperature),
                       {"n_clusters": n_clusters, "n_init": n_init, "seed": seed,
@@ -183,8 +190,9 @@ def cluster_gmm(features, n_clusters: int = 3, covariance_type: str = "full", se
     model = GaussianMixture(n_components=n_clusters, covariance_type=covariance_type,
                             random_state=seed)
     fit_sample = resolve_fit_sample(fit_sample, X.shape[0])
-    model.fit(_subsample(X, fit_sample, seed))
-    gamma = model.predict_proba(X)
+    with threadpool_limits(limits=1, user_api="blas"):
+        model.fit(_subsample(X, fit_sample, seed))
+        gamma = model.predict_proba(X)
     return Clustering("gmm", np.argmax(gamma, axis=1), gamma,
                       {"n_clusters": n_clusters, "covariance_type": covariance_type,
                        "seed": seed, "fit_sample": fit_sample})

@@ -13,8 +13,8 @@ next to a lobe a few pixels wide has nearly the same window statistics as
 the lobe pixels themselves, so the clustering takes in a halo around each
 lobe — and the gap between two lobes — although the pixel's *own* contrast
 is close to the background's. On the quick synthetic reference that halo was
-the only sizeable error of k-means (recall 0.98, precision 0.71 / 0.78; 309
-of 346 wrongly selected pixels lie one pixel outside the footprint; the
+the only sizeable error of k-means (recall 0.98, precision 0.71 / 0.78; 323
+of 346 wrongly selected pixels touch the footprint, 126 of them in the gap; the
 ``mask_comparison`` chapter shows the numbers). The refinement applies the
 nearest-centroid rule of k-means once more, on the signed contrast ``D``
 alone and with the cluster means the clustering found: a pixel stays in the

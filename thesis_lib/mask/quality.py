@@ -124,3 +124,38 @@ def truth_metrics(mask, truth) -> dict:
     union = np.logical_or(M != 0, T != 0).sum()
     out["signed_iou"] = float(((M == T) & (T != 0)).sum() / union) if union else float("nan")
     return out
+
+
+def error_locations(mask, truth) -> dict:
+    """Where a signed mask disagrees with the true footprint.
+
+    Returns counts of ``false_positive`` pixels (selected, background in the
+    truth), how many of them touch the true footprint (8-neighbourhood,
+    ``false_positive_adjacent``), how many touch both lobes — the gap between
+    them (``false_positive_in_gap``) — and in how many 8-connected pieces they
+    lie (``false_positive_components``); ``false_negative`` (true lobe pixels
+    left out) and ``wrong_sign`` (selected with the opposite polarity).
+
+    Examples
+    --------
+    >>> T = np.array([[0, 1, 1, 0, -1, -1, 0, 0]])
+    >>> M = np.array([[1, 1, 1, 1, -1, -1, 0, 1]])
+    >>> r = error_locations(M, T)
+    >>> r["false_positive"], r["false_positive_adjacent"], r["false_positive_in_gap"]
+    (3, 2, 1)
+    >>> r["false_positive_components"], r["false_negative"], r["wrong_sign"]
+    (3, 0, 0)
+    """
+    M = _signed(mask)
+    T = _signed(truth, "truth footprint")
+    if M.shape != T.shape:
+        raise ValueError(f"mask shape {M.shape} differs from the true footprint {T.shape}")
+    fp = (M != 0) & (T == 0)
+    near_pos = ndimage.binary_dilation(T > 0, _EIGHT)
+    near_neg = ndimage.binary_dilation(T < 0, _EIGHT)
+    return {"false_positive": int(fp.sum()),
+            "false_positive_adjacent": int((fp & (near_pos | near_neg)).sum()),
+            "false_positive_in_gap": int((fp & near_pos & near_neg).sum()),
+            "false_positive_components": int(ndimage.label(fp, _EIGHT)[1]),
+            "false_negative": int(((M == 0) & (T != 0)).sum()),
+            "wrong_sign": int(((M != 0) & (T != 0) & (M != T)).sum())}

@@ -23,6 +23,7 @@ import numpy as np
 from thesis_lib.provenance import atomic_path
 
 from .extract import extract_series
+from .features import check_image
 from .pipeline import build_mask
 from .quality import detector_metrics, truth_metrics
 from .waveform import waveform_metrics
@@ -94,6 +95,42 @@ def compare_backends(reference, valid, truth=None, radius: int = 7, seed: int = 
                "refined": _mask_row(res.binary, reference, valid, truth)}
         rows[method], results[method] = row, res
     return rows, results
+
+
+def cluster_composition(clustering, established, reference, truth, valid=None) -> list:
+    """What each cluster holds, against the true footprint.
+
+    One dict per label (DBSCAN noise −1 included): ``label``, ``pixels``,
+    ``true_pos``, ``true_neg``, ``background``, ``mean`` (mean reference
+    value, the ranking statistic of §3.6) and ``role`` (``positive``,
+    ``negative``, ``discarded`` or ``noise``). It explains a low IoU: which
+    cluster took the lobes, and what else it took.
+
+    Examples
+    --------
+    >>> from thesis_lib.mask.clustering import Clustering
+    >>> from thesis_lib.mask.establish import establish_mask
+    >>> D = np.array([[9.0, 8.0, 1.0, 0.0, -9.0, 0.5]])
+    >>> T = np.array([[1, 1, 0, 0, -1, 0]])
+    >>> res = Clustering("toy", np.array([2, 2, 2, 0, 1, -1]))
+    >>> rows = cluster_composition(res, establish_mask(res, D, None), D, T)
+    >>> [(r["label"], r["role"], r["true_pos"], r["background"]) for r in rows]
+    [(-1, 'noise', 0, 1), (0, 'discarded', 0, 1), (1, 'negative', 0, 0), (2, 'positive', 2, 1)]
+    """
+    X, ok = check_image(reference, valid)
+    labels = np.asarray(clustering.labels)
+    X = X[ok]
+    T = np.sign(np.asarray(truth))[ok]
+    rows = []
+    for k in np.unique(labels):
+        sel = labels == k
+        role = ("noise" if k < 0 else "positive" if k == established.positive
+                else "negative" if k == established.negative else "discarded")
+        rows.append({"label": int(k), "pixels": int(sel.sum()),
+                     "true_pos": int((sel & (T > 0)).sum()), "true_neg": int((sel & (T < 0)).sum()),
+                     "background": int((sel & (T == 0)).sum()), "mean": float(X[sel].mean()),
+                     "role": role})
+    return rows
 
 
 def _digest(arrays: dict, extra) -> str:
