@@ -29,7 +29,7 @@ from .quality import detector_metrics, truth_metrics
 from .waveform import waveform_metrics
 
 #: Bump when extraction results change for equal inputs (invalidates caches).
-EXTRACT_VERSION = 3
+EXTRACT_VERSION = 4
 
 #: Table 5.1 settings of the thesis (§5.1).
 BACKENDS = {
