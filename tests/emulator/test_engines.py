@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from thesis_lib.emulator import Emulator, EmulatorParams, coarse_bin
-from thesis_lib.emulator.engines import PreisachOperator
+from thesis_lib.emulator.engines import EverettIndex, PreisachOperator
 
 
 def _random_histories(rng, count, length=150, amplitude=4.5):
@@ -22,12 +22,36 @@ def test_everett_equals_brute_force_on_random_histories(fine_small, n):
 
 
 def test_equivalence_does_not_depend_on_the_index_grid(coarse100):
-    # every grid gives exact sums; a coarse grid exercises the multi-hysteron cells
+    # every grid gives exact sums; a coarse grid exercises the multi-hysteron cells, and
+    # density-adapted grid lines (uneven cells) must not change them either
     h = next(_random_histories(np.random.default_rng(3), 1))
     ref = PreisachOperator(coarse100, "hysterons").trace(h)
-    for grid in (3, 17, 100, 400):
-        got = PreisachOperator(coarse100, "everett", grid=grid).trace(h)
-        assert np.max(np.abs(got - ref)) < 1e-12
+    for grid in (3, 17, 100, (400, 37)):
+        for mix in (0.0, 0.7, 0.95):
+            op = PreisachOperator(coarse100, "everett", grid=grid)
+            op.index = EverettIndex(coarse100, grid, density_mix=mix)
+            got = op.trace(h)
+            assert np.max(np.abs(got - ref)) < 1e-12
+
+
+@pytest.mark.parametrize("mix", [0.0, 0.7])
+def test_grid_lookup_equals_a_binary_search(fine_small, mix):
+    from thesis_lib.emulator.engines import _bin
+    index = EverettIndex(fine_small, 300, density_mix=mix)
+    edges = index.axis_a[4:4 + index.ga + 1]
+    rng = np.random.default_rng(0)
+    values = np.concatenate([rng.uniform(edges[0] - 1, edges[-1] + 1, 3000), edges,
+                             np.nextafter(edges, -np.inf), fine_small.alpha[:500]])
+    got = np.array([_bin(v, index.axis_a, index.ga) for v in values])
+    want = np.searchsorted(edges, values, side="right") - 1
+    assert np.array_equal(got, np.minimum(want, index.ga))
+    widths = np.diff(edges)
+    # density-adapted cells are narrow where the hysterons crowd and never wider than
+    # 1 / (1 - mix) times the even width where they are sparse
+    even = (edges[-1] - edges[0]) / index.ga
+    assert widths.max() <= even / (1 - mix) * (1 + 1e-6)
+    if mix > 0:
+        assert widths.min() < 0.6 * even
 
 
 @pytest.mark.parametrize("n", [100, 250])
@@ -97,7 +121,40 @@ def test_skipping_wiped_extrema_is_exact(emulator100, tone):
     kw = emulator100.field_kwargs(x)
     skipped, _ = emulator100.operator.record(x, sr, positions=positions, mode=0, **kw)
     full, _ = emulator100.operator.record(x, sr, positions=positions, mode=4, **kw)
-    assert np.array_equal(skipped, full)
+    assert np.max(np.abs(skipped - full)) <= 1e-13
+
+
+def test_stopping_the_decaying_tail_is_exact_and_shortens_the_history(emulator100, tone):
+    x, sr = tone
+    op = emulator100.operator
+    positions = emulator100.segment_positions(x.size / sr)[40:400:5]
+    kw = emulator100.field_kwargs(x)
+    stopped, _ = op.record(x, sr, positions=positions, **kw)
+    width = op.stop_width
+    assert width > 0.1          # the fine fit has no hysteron near alpha = beta
+    try:
+        op.stop_width = 0.0
+        whole, _ = op.record(x, sr, positions=positions, **kw)
+    finally:
+        op.stop_width = width
+    assert np.max(np.abs(stopped - whole)) <= 1e-13
+    from thesis_lib.emulator.head_field import (cached_kernel_table, field_buffer_size,
+                                                segment_field)
+    buf = np.empty(field_buffer_size(kw["window"], kw["speed"], kw["bias_hz"], sr, 0))
+    args = (x, float(sr), kw["gain"], kw["amplitude"], kw["bias_hz"], kw["h0"], kw["gap"],
+            kw["spacing"], kw["speed"], kw["window"], float(positions[30]), 0, buf,
+            cached_kernel_table(kw["gap"], kw["spacing"], kw["window"]))
+    full_count = segment_field(*args)
+    short_count = segment_field(*args, width, np.empty(buf.size))
+    assert short_count < 0.8 * full_count
+
+
+def test_a_hysteron_on_the_diagonal_disables_the_tail_stop(coarse100):
+    from thesis_lib.emulator.preisach import PreisachModel
+    m = coarse100
+    model = PreisachModel(np.append(m.alpha, 0.01), np.append(m.beta, 0.01),
+                          np.append(m.weight, 1e-3))
+    assert PreisachOperator(model, "everett").stop_width == 0.0
 
 
 def test_refined_extrema_match_dense_sampling(emulator100, tone):

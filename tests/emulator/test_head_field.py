@@ -69,3 +69,38 @@ def test_interpolated_kernel_table_equals_the_arctangent():
     # outside the table and without a table the exact arctangent is used
     assert _k_fast(5 * window, gap / 2, spacing, table) == _k(5 * window, gap / 2, spacing)
     assert _k_fast(1e-6, gap / 2, spacing, NO_TABLE) == _k(1e-6, gap / 2, spacing)
+
+
+def test_per_clip_peak_drive_gives_the_same_field_as_interpolating_per_segment():
+    from thesis_lib.emulator.head_field import (cached_kernel_table, field_buffer_size,
+                                                peak_drive, segment_field)
+    emu = Emulator(EmulatorParams(preisach_n=100), cache_dir=False)
+    sr = 48000
+    rng = np.random.default_rng(1)
+    x = 0.5 * np.tanh(np.cumsum(rng.normal(0, 0.1, 4800)))
+    kw = emu.field_kwargs(x)
+    drive = peak_drive(x, sr, kw["gain"], kw["bias_hz"])
+    ktab = cached_kernel_table(kw["gap"], kw["spacing"], kw["window"])
+    buf = np.empty(field_buffer_size(kw["window"], kw["speed"], kw["bias_hz"], sr, 4))
+    # segments before, inside and past the end of the clip
+    for u in (-5e-6, 3e-6, 0.5 * x.size / sr * kw["speed"], x.size / sr * kw["speed"] + 8e-6):
+        for mode in (0, 1, 4):
+            args = (x, float(sr), kw["gain"], kw["amplitude"], kw["bias_hz"], kw["h0"],
+                    kw["gap"], kw["spacing"], kw["speed"], kw["window"], u, mode)
+            n1 = segment_field(*args, buf, ktab)
+            a = buf[:n1].copy()
+            n2 = segment_field(*args, buf, ktab, 0.0, np.zeros(1), drive)
+            assert n1 == n2 and np.array_equal(a, buf[:n2])
+
+
+def test_tabulated_kernel_derivatives_match_the_closed_forms():
+    from thesis_lib.emulator.head_field import NO_TABLE, _d2k, _dk, _k_derivs, kernel_table
+    gap, spacing, window = 4e-6, 3e-6, 30e-6
+    table = kernel_table(gap, spacing, window)
+    for s in np.linspace(-window, window, 997):
+        k, dk, d2k = _k_derivs(s, gap / 2, spacing, table)
+        assert abs(k - _k(s, gap / 2, spacing)) < 1e-14
+        assert abs(dk - _dk(s, gap / 2, spacing)) < 1e-9 * abs(_dk(0.9 * gap, gap / 2, spacing))
+        assert abs(d2k - _d2k(s, gap / 2, spacing)) < 1e-5 * abs(_d2k(0.0, gap / 2, spacing))
+    assert _k_derivs(2 * window, gap / 2, spacing, table)[1] == _dk(2 * window, gap / 2, spacing)
+    assert _k_derivs(1e-6, gap / 2, spacing, NO_TABLE)[2] == _d2k(1e-6, gap / 2, spacing)

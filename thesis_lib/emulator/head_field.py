@@ -31,6 +31,15 @@ import math
 import numba
 import numpy as np
 
+from .extrema import push_extremum
+
+#: Empty table: :func:`segment_field` then evaluates the arctangent exactly.
+NO_TABLE = np.zeros((1, 3))
+#: Empty scratch stack: no tail truncation (``stop_width = 0``).
+NO_WORK = np.zeros(1)
+#: Empty peak-drive table: the audio is interpolated at each peak.
+NO_DRIVE = np.zeros((0, 2))
+
 #: Samples per bias period of the dense reference field history.
 DENSE_SAMPLES_PER_PERIOD = 256
 
@@ -49,7 +58,7 @@ def karlqvist_kernel(s, gap, spacing):
 
 
 #: History modes of :func:`segment_field`.
-REFINED, PEAKS, DENSE, REFINED_FULL = 0, 1, 2, 4
+REFINED, PEAKS, DENSE, PEAKS_FULL, REFINED_FULL = 0, 1, 2, 3, 4
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
@@ -116,40 +125,123 @@ def _audio(x, sr, t):
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
+def _min_max(x, ta, tb, sr):
+    """Smallest and largest x over the input samples an interpolation between ta and tb uses."""
+    lo = math.inf
+    hi = -math.inf
+    if ta * sr < 0.0 or tb * sr > x.size - 1:
+        lo = 0.0   # outside the clip the audio is zero
+        hi = 0.0
+    i_lo = max(int(math.floor(ta * sr)), 0)
+    i_hi = min(int(math.ceil(tb * sr)) + 1, x.size - 1)
+    for i in range(i_lo, i_hi + 1):
+        if x[i] < lo:
+            lo = x[i]
+        if x[i] > hi:
+            hi = x[i]
+    if lo > hi:
+        lo = 0.0
+        hi = 0.0
+    return lo, hi
+
+
+@numba.njit(cache=True, inline="always", _nrt=False)
 def _field(x, sr, gain, amp, omega, h0, half, y, v, u, t):
     xv, _ = _audio(x, sr, t)
     return h0 * (gain * xv + amp * math.sin(omega * t)) * _k(u - v * t, half, y)
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
-def _peak_field(x, sr, gain, amp, omega, h0, half, y, v, u, q, quarter, refine, ktab):
+def _k_derivs(s, half, y, ktab):
+    """(k, k', k'') at s: k and k' by cubic Hermite interpolation of the table, k'' linearly.
+
+    Falls back to the closed forms outside the table or when the table is empty.
+    """
+    inv_h = ktab[0, 1]
+    pos = (s - ktab[0, 0]) * inv_h
+    if inv_h == 0.0 or pos < 0.0 or int(pos) + 3 >= ktab.shape[0]:
+        return _k(s, half, y), _dk(s, half, y), _d2k(s, half, y)
+    i = int(pos)
+    t = pos - i
+    t2 = t * t
+    t3 = t2 * t
+    h00 = 2.0 * t3 - 3.0 * t2 + 1.0
+    h10 = t3 - 2.0 * t2 + t
+    h01 = 3.0 * t2 - 2.0 * t3
+    h11 = t3 - t2
+    r = i + 1   # row 0 holds the table's metadata
+    k = h00 * ktab[r, 0] + h10 * ktab[r, 1] + h01 * ktab[r + 1, 0] + h11 * ktab[r + 1, 1]
+    # columns 1 and 2 hold step * k' and step**2 * k'': the same Hermite basis gives step * k'
+    dk = (h00 * ktab[r, 1] + h10 * ktab[r, 2] + h01 * ktab[r + 1, 1]
+          + h11 * ktab[r + 1, 2]) * inv_h
+    d2k = ((1.0 - t) * ktab[r, 2] + t * ktab[r + 1, 2]) * inv_h * inv_h
+    return k, dk, d2k
+
+
+@numba.njit(cache=True, _nrt=False)
+def _fill_peak_drive(x, sr, gain, quarter, out):
+    for q in range(out.shape[0]):
+        xv, xs = _audio(x, sr, (2.0 * q + 1.0) * quarter)
+        out[q, 0] = gain * xv
+        out[q, 1] = gain * xs
+
+
+def peak_drive(x, sr, gain, bias_hz):
+    """Audio part of the drive, g·x(t_q), and its slope at every bias peak t_q = (2q+1)/(4 f_b).
+
+    Every segment that passes the gap during peak q sees the same drive there, so
+    computing it once per clip (about 2 f_b values per second of audio) replaces one
+    interpolation per (segment, peak) pair, ~30 times as many. Returns an array of
+    shape (Q, 2); peaks outside it lie outside the clip, where the audio is zero.
+
+    Examples
+    --------
+    >>> d = peak_drive(np.array([0.0, 1.0, 2.0]), 4.0, 2.0, 8.0)   # peaks at t = 1/32, 3/32, ...
+    >>> bool(np.allclose(d[0], [2.0 * 4.0 / 32, 2.0 * 4.0]))
+    True
+    """
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    if bias_hz <= 0 or x.size < 2:
+        return NO_DRIVE
+    quarter = 0.25 / bias_hz
+    count = int(((x.size - 1) / sr / quarter - 1.0) / 2.0) + 1
+    out = np.empty((max(count, 0), 2))
+    _fill_peak_drive(x, float(sr), float(gain), quarter, out)
+    return out
+
+
+@numba.njit(cache=True, inline="always", _nrt=False)
+def _peak_field(x, sr, gain, amp, omega, h0, half, y, v, u, q, quarter, refine, ktab, drive):
     """Field at the q-th bias peak (sin = +1 for even q, -1 for odd q), optionally Newton-refined.
 
     The refined value is the extremum of the local quadratic model of H(t) at the
     peak, H − H'²/(2H''), i.e. the field after one Newton step on dH/dt = 0 to
     second order (the step moves the envelope by ~0.03 µm, so the neglected
-    third-order term is ~1e-7 relative).
+    third-order term is ~1e-7 relative). ``drive`` is :func:`peak_drive` of the
+    clip or :data:`NO_DRIVE` (then the audio is interpolated here).
     """
     t = (2.0 * q + 1.0) * quarter
     sgn = 1.0 if q % 2 == 0 else -1.0
     s = u - v * t
-    xv, xs = _audio(x, sr, t)
-    d = gain * xv + amp * sgn
-    a = s + half
-    b = s - half
-    y2 = y * y
-    kk = _k_fast(s, half, y, ktab)
+    if drive.shape[0] > 0:
+        if 0 <= q < drive.shape[0]:
+            gx = drive[q, 0]
+            d1 = drive[q, 1]
+        else:
+            gx = 0.0
+            d1 = 0.0
+    else:
+        xv, xs = _audio(x, sr, t)
+        gx = gain * xv
+        d1 = gain * xs
+    d = gx + amp * sgn
     if not refine:
-        return h0 * d * kk
+        return h0 * d * _k_fast(s, half, y, ktab)
+    kk, dk, d2k = _k_derivs(s, half, y, ktab)
     # derivatives of D(t) = g x(t) + A sin(wt) and K(t) = k(u - vt) at the peak (cos(wt) = 0)
-    da = y2 + a * a
-    db = y2 + b * b
-    ida = 1.0 / da
-    idb = 1.0 / db
-    d1 = gain * xs
     d2 = -amp * omega * omega * sgn
-    k1 = -v * y * (ida - idb) / math.pi
-    k2 = v * v * 2.0 * y * (b * idb * idb - a * ida * ida) / math.pi
+    k1 = -v * dk
+    k2 = v * v * d2k
     h1 = d1 * kk + d * k1
     h2 = d2 * kk + 2.0 * d1 * k1 + d * k2
     # accept only a genuine extremum whose step stays within an eighth of a period
@@ -159,21 +251,35 @@ def _peak_field(x, sr, gain, amp, omega, h0, half, y, v, u, q, quarter, refine, 
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
-def segment_field(x, sr, gain, amp, fb, h0, gap, spacing, v, window, u, mode, out, ktab):
+def segment_field(x, sr, gain, amp, fb, h0, gap, spacing, v, window, u, mode, out, ktab,
+                  stop_width=0.0, work=NO_WORK, drive=NO_DRIVE):
     """Fill ``out`` with the field history of the segment at ``u``; return the count.
 
     ``mode`` REFINED (0): bias-peak samples refined by one Newton step; PEAKS (1):
     bias-peak samples without refinement; DENSE (2): dense reference,
     ``DENSE_SAMPLES_PER_PERIOD`` per bias period (16 per input sample when the bias
-    is off); REFINED_FULL (4): as REFINED but keeping the whole approach.
+    is off); PEAKS_FULL (3) and REFINED_FULL (4): as PEAKS and REFINED but keeping
+    every extremum of the window (what the brute-force engine replays).
     With ``amp == 0`` the peak modes sample the field at the input sample times.
 
-    In modes 0 and 1 the extrema before the envelope peak that are provably
-    wiped out are skipped: once the envelope bound h0 (g max|x| + A) k(s) of every
-    earlier extremum lies inside the range [min, max] of the later history,
-    the wiping-out property makes them irrelevant for every Preisach model.
-    ``ktab`` is a :func:`kernel_table` (or :data:`NO_TABLE` for the exact arctangent).
-    All lengths in metres, times in seconds, fields in coercivity units.
+    In modes 0 and 1 two parts of the history that cannot switch any hysteron
+    are left out:
+
+    * the extrema before the envelope peak that are provably wiped out: once the
+      envelope bound h0 (g max|x| + A) k(s) of every earlier extremum lies inside
+      the range [min, max] of the later history, the wiping-out property makes
+      them irrelevant for every Preisach model;
+    * with ``stop_width > 0``, the end of the decaying tail. When the last two
+      dominant extrema M > m of the history are closer than ``stop_width`` and the
+      envelope bound of every later extremum lies inside [m, M], the rest of the
+      history stays in the triangle m <= beta <= alpha <= M of the Preisach plane.
+      A model whose hysterons all have alpha - beta >= ``stop_width`` has no
+      hysteron there, so no later field value switches anything. The engine
+      passes the model's smallest alpha - beta; the dominant pair is tracked on
+      the small stack ``work`` (at least the size of ``out``).
+
+    ``ktab`` is a :func:`kernel_table` (or :data:`NO_TABLE` for the exact arctangent),
+    ``drive`` a :func:`peak_drive` of ``x`` (or :data:`NO_DRIVE`). All lengths in metres, times in seconds, fields in coercivity units.
     """
     half = 0.5 * gap
     t0 = (u - window) / v
@@ -203,15 +309,15 @@ def segment_field(x, sr, gain, amp, fb, h0, gap, spacing, v, window, u, mode, ou
             n += 1
         return n
     quarter = 0.25 / fb
-    refine = mode != 1
+    refine = mode != 1 and mode != 3
     q0 = int(math.ceil((t0 * 4.0 * fb - 1.0) / 2.0))
     q1 = int(math.floor((t1 * 4.0 * fb - 1.0) / 2.0))
     if q1 - q0 + 1 > out.size:
         q1 = q0 + out.size - 1
-    if mode == 4:
+    if mode == 3 or mode == 4:
         for q in range(q0, q1 + 1):
             out[n] = _peak_field(x, sr, gain, amp, omega, h0, half, spacing, v, u, q, quarter,
-                                 refine, ktab)
+                                 refine, ktab, drive)
             n += 1
         return n
     # the later history, from two peaks before the gap centre, is always kept
@@ -223,15 +329,40 @@ def segment_field(x, sr, gain, amp, fb, h0, gap, spacing, v, window, u, mode, ou
     room = qc - q0
     hi = -math.inf
     lo = math.inf
+    n_post = q1 - qc + 1
+    ns = 0             # length of the dominant-extrema stack of the later history
+    have_range = False  # range of the audio over the tail, found at the first stop test
+    d_hi = 0.0
+    d_lo = 0.0
     for q in range(qc, q1 + 1):
         h = _peak_field(x, sr, gain, amp, omega, h0, half, spacing, v, u, q, quarter, refine,
-                        ktab)
+                        ktab, drive)
         out[room + q - qc] = h
         if h > hi:
             hi = h
         if h < lo:
             lo = h
-    n_post = q1 - qc + 1
+        if stop_width > 0.0:
+            ns = push_extremum(work, ns, h)
+            # with >= 3 entries an earlier, larger extremum of this same history bounds the
+            # top pair, so the top pair equals that of the segment's complete stack
+            if ns >= 3 and abs(work[ns - 1] - work[ns - 2]) < stop_width:
+                # the nearest later extremum can sit an eighth period before its bias peak
+                s_next = u - v * ((2.0 * q + 3.0) * quarter - 0.5 * quarter)
+                if s_next < -half:
+                    if not have_range:
+                        xlo, xhi = _min_max(x, u / v, t1, sr)
+                        d_hi = max(gain * xlo, gain * xhi) + abs(amp)
+                        d_lo = min(gain * xlo, gain * xhi) - abs(amp)
+                        have_range = True
+                    # every later extremum lies in h0 k(s_next) [min(d_lo, 0), max(d_hi, 0)];
+                    # 1e-6: headroom for the quadratic model of a refined extremum
+                    reach = h0 * _k(s_next, half, spacing) * (1.0 + 1e-6)
+                    pair_hi = max(work[ns - 1], work[ns - 2])
+                    pair_lo = min(work[ns - 1], work[ns - 2])
+                    if reach * max(d_hi, 0.0) < pair_hi and reach * min(d_lo, 0.0) > pair_lo:
+                        n_post = q - qc + 1
+                        break
     # walk back while an earlier extremum could still reach outside [lo, hi]
     # largest |x| over the input samples that the earlier extrema can interpolate from
     xmax = 0.0
@@ -250,7 +381,7 @@ def segment_field(x, sr, gain, amp, fb, h0, gap, spacing, v, window, u, mode, ou
             break
         kept += 1
         out[room - kept] = _peak_field(x, sr, gain, amp, omega, h0, half, spacing, v, u, q,
-                                       quarter, refine, ktab)
+                                       quarter, refine, ktab, drive)
     first = room - kept
     total = kept + n_post
     if first > 0:
@@ -259,22 +390,24 @@ def segment_field(x, sr, gain, amp, fb, h0, gap, spacing, v, window, u, mode, ou
     return total
 
 
-#: Empty table: :func:`segment_field` then evaluates the arctangent exactly.
-NO_TABLE = np.zeros((1, 3))
 
 
 def kernel_table(gap, spacing, window, step=2e-9):
-    """Table of k(s) and step·k'(s) on |s| <= window + 1 µm for cubic Hermite interpolation.
+    """Table of k(s), step·k'(s) and step²·k''(s) on |s| <= window + 1 µm.
 
-    Row 0 holds ``(s0, 1/step, step)``. With nodes ``step`` apart the interpolation
-    error is below step**4/384 times the largest fourth derivative of k, about 1e-15
-    of k(0) for the default 2 nm (checked in the tests); it replaces one arctangent
-    per field extremum.
+    Row 0 holds ``(s0, 1/step, step)``. k is read by cubic Hermite interpolation
+    (error below step**4/384 times the largest fourth derivative of k, about 1e-15
+    of k(0) for the default 2 nm, checked in the tests), k' the same way from k'',
+    and k'' linearly (it only enters the Newton correction, ~0.3 % of the field).
+    It replaces one arctangent and four divisions per field extremum.
 
     Examples
     --------
     >>> tab = kernel_table(4e-6, 3e-6, 30e-6)
     >>> bool(abs(_k_fast(1.234e-6, 2e-6, 3e-6, tab) - _k(1.234e-6, 2e-6, 3e-6)) < 1e-14)
+    True
+    >>> k, dk, d2k = _k_derivs(1.234e-6, 2e-6, 3e-6, tab)
+    >>> bool(abs(dk / _dk(1.234e-6, 2e-6, 3e-6) - 1) < 1e-9)
     True
     """
     reach = window + 1e-6
@@ -284,10 +417,13 @@ def kernel_table(gap, spacing, window, step=2e-9):
     a, b = s + half, s - half
     k = karlqvist_kernel(s, gap, spacing)
     dk = (spacing / (spacing**2 + a * a) - spacing / (spacing**2 + b * b)) / np.pi
+    da, db = spacing**2 + a * a, spacing**2 + b * b
+    d2k = (-2.0 * spacing * a / (da * da) + 2.0 * spacing * b / (db * db)) / np.pi
     table = np.zeros((nodes + 1, 3))
     table[0] = (-reach, 1.0 / step, step)
     table[1:, 0] = k
     table[1:, 1] = step * dk
+    table[1:, 2] = step * step * d2k
     return table
 
 
