@@ -238,15 +238,17 @@ def series_masks(reference, valid, radius: int = 7, seed: int = 0,
                  threshold_percentile: float = 95.0) -> dict:
     """The masks the waveform chapters compare, built from one reference image.
 
-    ``kmeans`` (binary, §3.6), ``kmeans_weighted`` (§3.7, distance softmax,
-    q = 99.5, no smoothing), ``gmm_weighted`` (§3.7 with GMM responsibilities)
-    and ``threshold`` (the §2.1 baseline at the given percentile of |D|).
-    The k-means mask comes first: it sets the registration ROI.
+    ``kmeans`` (binary, §3.6 with the contrast refinement of
+    :mod:`.establish`), ``kmeans_thesis`` (binary, the thesis's §3.6 rule),
+    ``kmeans_weighted`` (§3.7, distance softmax, q = 99.5, no smoothing),
+    ``gmm_weighted`` (§3.7 with GMM responsibilities) and ``threshold`` (the
+    §2.1 baseline at the given percentile of |D|). The k-means mask comes
+    first: it sets the registration ROI.
     """
     from .threshold import threshold_mask
 
     km = build_mask(reference, valid, method="kmeans", weighted=True, radius=radius, seed=seed)
     gm = build_mask(reference, valid, method="gmm", weighted=True, radius=radius, seed=seed)
-    return {"kmeans": km.binary, "kmeans_weighted": km.weighted,
+    return {"kmeans": km.binary, "kmeans_thesis": km.thesis_binary, "kmeans_weighted": km.weighted,
             "gmm_weighted": gm.weighted,
             "threshold": threshold_mask(reference, valid, percentile=threshold_percentile)}
