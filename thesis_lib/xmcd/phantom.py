@@ -63,7 +63,7 @@ from .tape import beam_average, recorded_tape
 
 MANIFEST = Path(__file__).resolve().parents[2] / "data_manifests" / "xmcd_table_5_2.yml"
 #: Bump when the generated data change for equal settings (invalidates caches).
-PHANTOM_VERSION = 2
+PHANTOM_VERSION = 3   # 3: the tape is written with four points per segment
 _MARKER = ".phantom.json"
 
 
