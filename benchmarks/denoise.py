@@ -11,7 +11,8 @@ Prints one JSON object (and writes it to ``--out`` if given):
   multiply-accumulates per audio second of each network;
 * ``settings`` (unless ``--no-sweep``): where the time goes — the same
   recording under other settings (chunk length, chunks per call, ``no_grad``
-  instead of ``inference_mode``, bfloat16 autocast, one thread), each with its
+  instead of ``inference_mode``, the ``Conv1d`` layout instead of channels-last
+  2-D, bfloat16 autocast, one thread), each with its
   real-time factor and its largest deviation from the default output relative
   to the output's peak, measured in the same run;
 * ``gpu_training`` (only when CUDA is available): clips per second of full
@@ -74,7 +75,7 @@ def timed(denoiser, audio, repeats: int = 2, context=contextlib.nullcontext) -> 
 
 
 class _NoGradDenoiser(Denoiser):
-    """The pre-optimisation call path: ``torch.no_grad`` instead of ``inference_mode``."""
+    """The pre-optimisation call path: ``torch.no_grad`` and the ``Conv1d`` network."""
 
     @torch.no_grad()
     def _run(self, batch):
@@ -98,8 +99,12 @@ def inference_report(name, model, train_config, seconds: float, threads: int, sw
         return entry
     peak = float(np.max(np.abs(reference)))
     variants = {
-        "no_grad (before)": (lambda: _NoGradDenoiser(model=model, train_config=train_config), None),
-        "batch 4 chunks": (lambda: Denoiser(model=model, train_config=train_config, batch_size=4), None),
+        "before (Conv1d layout, no_grad, 1 chunk per call)":
+            (lambda: _NoGradDenoiser(model=model, train_config=train_config, batch_size=1,
+                                     channels_last=False), None),
+        "Conv1d layout": (lambda: Denoiser(model=model, train_config=train_config,
+                                           channels_last=False), None),
+        "1 chunk per call": (lambda: Denoiser(model=model, train_config=train_config, batch_size=1), None),
         "chunk x2": (lambda: Denoiser(model=model, train_config=train_config,
                                       chunk_seconds=2 * den.chunk / RATE), None),
         "bfloat16 autocast": (lambda: den, _bf16),

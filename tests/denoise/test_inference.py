@@ -132,3 +132,16 @@ def test_batching_chunks_does_not_change_a_unet_output():
     one = Denoiser(model=net, sample_rate=8000, chunk_seconds=0.1, batch_size=1)(x, 8000)
     many = Denoiser(model=net, sample_rate=8000, chunk_seconds=0.1, batch_size=7)(x, 8000)
     np.testing.assert_allclose(many, one, rtol=1e-4, atol=1e-6 * np.abs(one).max())
+
+
+def test_channels_last_default_matches_the_conv1d_network():
+    # the fast CPU path must give the network's own output (float32 rounding aside)
+    torch.manual_seed(1)
+    net = UNet1d(depth=4, width=8, max_width=32, level_equivariant=True)
+    torch.nn.init.normal_(net.head.weight, std=0.1)
+    x = np.random.default_rng(2).standard_normal(9000) * 0.2
+    slow = Denoiser(model=net, sample_rate=8000, chunk_seconds=0.25, channels_last=False, batch_size=1)
+    fast = Denoiser(model=net, sample_rate=8000, chunk_seconds=0.25)
+    assert fast.runner is not fast.model and slow.runner is slow.model
+    a, b = slow(x, 8000), fast(x, 8000)
+    assert np.max(np.abs(b - a)) <= 1e-4 * np.max(np.abs(a))
