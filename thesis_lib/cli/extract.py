@@ -9,8 +9,9 @@ def register(subparsers) -> None:
         description="For every file of SERIES_DIR (scan order): dichroic image, phase-"
                     "correlation shift against the mask's reference, and s_t = Σ M·D_t with "
                     "the static or moving mask. Writes an .npz with `s` (one value per file) "
-                    "and `shift_px` (T×2 estimated footprint displacement (dy, dx); zeros when "
-                    "registration is off).")
+                    "and `shift_px` (T×2 estimated footprint displacement (dy, dx) from the mean "
+                    "position of the reference files, which `thesis mask` aligns and stores; "
+                    "zeros when registration is off).")
     p.add_argument("series_dir", metavar="SERIES_DIR", help="folder of per-position NeXus files")
     p.add_argument("--mask", required=True, help="mask .npz written by `thesis mask`")
     p.add_argument("--register", choices=("auto", "on", "off"), default="auto",
