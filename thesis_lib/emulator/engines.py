@@ -79,6 +79,10 @@ def _bin(value, axis, g):
     ``axis`` is an :func:`_axis_table`: a uniform look-up table gives the answer or
     a neighbour of it, and comparisons with the edges make it exact.
     """
+    if value >= axis[4 + g]:
+        return g
+    if value < axis[4]:
+        return -1
     size = int(axis[2])
     i = math.floor((value - axis[0]) * axis[1])
     if i < 0:
@@ -100,11 +104,8 @@ def _row(value, axis_b, gb):
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
-def _const_range(c1, c2, ell, colpre, rptr, rb, rw, axis_b, ga, gb):
-    """Up-weight of columns c1..c2 whose staircase value is the constant ``ell``."""
-    if ell == math.inf:
-        return colpre[gb, c2 + 1] - colpre[gb, c1]
-    jb = _row(ell, axis_b, gb)
+def _const_range(c1, c2, ell, jb, colpre, rptr, rb, rw, ga, gb):
+    """Up-weight of columns c1..c2 whose staircase value is the constant ``ell`` (in row ``jb``)."""
     total = colpre[jb, c2 + 1] - colpre[jb, c1]
     if jb < gb:
         # boundary row: only its hysterons inside the column range, stored contiguously
@@ -114,16 +115,18 @@ def _const_range(c1, c2, ell, colpre, rptr, rb, rw, axis_b, ga, gb):
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
-def _explicit_column(i, p, q, stack, n, ha, hb, hw, binptr, colpre, axis_b, gb):
-    """Up-weight of column i, which contains the maxima p..q-1: resolve the crossed rows."""
+def _explicit_column(i, p, q, stack, n, jr, ha, hb, hw, binptr, colpre, gb):
+    """Up-weight of column i, which contains the maxima p..q-1: resolve the crossed rows.
+
+    ``jr[k]`` is the row of the k-th staircase value (``gb`` for +inf).
+    """
     total = 0.0
     if p == 0:
         jmin = 0
     else:
-        jmin = _row(_threshold(stack, n, p - 1), axis_b, gb)
+        jmin = jr[p - 1]
         total += colpre[jmin, i + 1] - colpre[jmin, i]
-    ell_hi = _threshold(stack, n, q - 1)
-    jmax = gb - 1 if ell_hi == math.inf else min(_row(ell_hi, axis_b, gb), gb - 1)
+    jmax = min(jr[q - 1], gb - 1)
     h0 = binptr[i * gb + jmin]
     h1 = binptr[i * gb + jmax + 1]
     if q == p + 1:
@@ -160,8 +163,12 @@ def _up_weight(stack, n, ha, hb, hw, binptr, colpre, rptr, rb, rw, axis_a, ga, a
     rows the staircase crosses.
     """
     nmax = (n + 1) // 2
+    # column of every maximum and row of every staircase value, each found once;
+    # ``ic`` holds at least n + 2 entries
+    jr = ic[nmax:]
     for k in range(nmax):
         ic[k] = _bin(stack[2 * k], axis_a, ga)
+        jr[k] = _row(_threshold(stack, n, k), axis_b, gb)
     total = 0.0
     p = 0
     top = ga - 1          # highest column not yet accounted for
@@ -173,17 +180,17 @@ def _up_weight(stack, n, ha, hb, hw, binptr, colpre, rptr, rb, rw, axis_a, ga, a
         if c < 0:         # this and all later maxima lie below every alpha
             break
         if p > 0 and top > c:
-            total += _const_range(c + 1, top, _threshold(stack, n, p - 1), colpre, rptr, rb,
-                                  rw, axis_b, ga, gb)
+            total += _const_range(c + 1, top, _threshold(stack, n, p - 1), jr[p - 1], colpre,
+                                  rptr, rb, rw, ga, gb)
         q = p
         while q < nmax and ic[q] == c:
             q += 1
-        total += _explicit_column(c, p, q, stack, n, ha, hb, hw, binptr, colpre, axis_b, gb)
+        total += _explicit_column(c, p, q, stack, n, jr, ha, hb, hw, binptr, colpre, gb)
         top = c - 1
         p = q
     if p > 0 and top >= 0:
-        total += _const_range(0, top, _threshold(stack, n, p - 1), colpre, rptr, rb, rw, axis_b,
-                              ga, gb)
+        total += _const_range(0, top, _threshold(stack, n, p - 1), jr[p - 1], colpre, rptr, rb,
+                              rw, ga, gb)
     return total
 
 
@@ -413,7 +420,7 @@ class PreisachOperator:
         out = np.empty(fields.size)
         if self.engine == "everett":
             stack = np.empty(self.init_stack.size + fields.size + 4)
-            ic = np.empty(stack.size, dtype=np.int64)
+            ic = np.empty(stack.size + 2, dtype=np.int64)
             _everett_trace(fields, self.init_stack, *self.index.arrays(), self.total_weight,
                            stack, ic, out)
         else:
@@ -433,7 +440,7 @@ class PreisachOperator:
             stack[:s] = self.init_stack
             for value in fields:
                 s = _push(stack, s, float(value))
-            ic = np.empty(stack.size, dtype=np.int64)
+            ic = np.empty(stack.size + 2, dtype=np.int64)
             return float((2.0 * _up_weight(stack, s, *self.index.arrays(), ic)
                           - self.total_weight) / self.total_weight)
         return float(self.trace(fields)[-1])
@@ -481,7 +488,7 @@ class PreisachOperator:
         t0 = time.perf_counter()
         if self.engine == "everett":
             stack = np.empty(self.init_stack.size + buf.size + tail.size + 4)
-            ic = np.empty(stack.size, dtype=np.int64)
+            ic = np.empty(stack.size + 2, dtype=np.int64)
             _everett_record(*common, self.stop_width, np.empty(buf.size + 4), self.init_stack,
                             *self.index.arrays(), self.total_weight, buf, stack, ic, out)
         else:
