@@ -169,3 +169,16 @@ def test_training_ends_at_the_floor_of_its_schedule(tmp_path):
     saved = read_checkpoint(result.checkpoint)
     assert result.step == 6
     assert saved["optimizer"]["param_groups"][0]["lr"] == pytest.approx(0.1 * config.lr)
+
+
+def test_resuming_with_other_settings_is_refused(tmp_path):
+    # a finished run must not silently stand in for a run with another schedule
+    train(tiny_config(epochs=1), make_pairs(4), make_pairs(2, seed=9), tmp_path, device="cpu",
+          log=lambda *_: None)
+    with pytest.raises(ValueError, match=r"epochs: 1 → 2.*delete the checkpoint"):
+        train(tiny_config(epochs=2), make_pairs(4), make_pairs(2, seed=9), tmp_path, device="cpu",
+              log=lambda *_: None)
+    # a runtime budget may change between an interrupted run and its resumption
+    again = train(tiny_config(epochs=1, max_minutes=9.0), make_pairs(4), make_pairs(2, seed=9),
+                  tmp_path, device="cpu", log=lambda *_: None)
+    assert again.status == "already finished"

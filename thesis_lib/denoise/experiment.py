@@ -140,6 +140,32 @@ def training_config(profile: str, seed: int = 0, **overrides) -> TrainConfig:
     return preset(profile, seed=seed, **overrides)
 
 
+#: Epochs of the short trainings of chapters that train several networks (one per
+#: seed, pipeline or Preisach size): 48 steps of the ``quick`` preset, ≈ 30 s on one core.
+SHORT_EPOCHS = {"quick": 4}
+
+
+def short_training_config(profile: str, seed: int = 0) -> TrainConfig:
+    """:func:`training_config` with the epochs of :data:`SHORT_EPOCHS` (``full`` unchanged).
+
+    Examples
+    --------
+    >>> short_training_config("quick").epochs, short_training_config("full").epochs
+    (4, 150)
+    """
+    extra = {"epochs": SHORT_EPOCHS[profile]} if profile in SHORT_EPOCHS else {}
+    return training_config(profile, seed=seed, **extra)
+
+
+def short_run_name(subset: str, profile: str, gen_rate: int, seed: int) -> str:
+    """Run folder name of a short training on the default emulator's pairs.
+
+    Shared by the ``sample_rate`` and ``preisach_ablation`` chapters, so the
+    run both need (48 kHz, default N, seed 0) is trained once.
+    """
+    return f"sr_{subset}_{profile}_{gen_rate // 1000}k_seed{seed}"
+
+
 def train_on(corpus: PairedCorpus, config: TrainConfig, run_dir, device=None, log=print):
     """Train (or resume, or skip when finished) a U-Net on a corpus; returns the TrainResult."""
     return train(config, corpus.split("train", config.sample_rate),
@@ -167,20 +193,20 @@ def baseline_methods(train_clean_clips, sample_rate: int, beam_fwhm_um: float = 
 
 
 def preisach_downstream(data_dir, sizes, runs_dir, profile: str = "quick", seed: int = 0,
-                        config: TrainConfig | None = None, subset: str = "classical",
-                        sample_rate: int = 44_100, log=print) -> dict:
+                        subset: str = "classical", sample_rate: int = 44_100, log=print) -> dict:
     """Downstream columns of Table 6.2: a denoiser trained per coarse Preisach size N.
 
     For every ``N`` in ``sizes`` the corpus is degraded by the emulator with
     ``preisach_n=N`` (everything else at its defaults) and a U-Net is trained on
-    those pairs with one ``config`` and one ``seed`` (same initialisation, batch
-    order and crops for every N, so only the training data differ). Every network
-    is then scored on **one** test set: the same clean test clips degraded with
-    the fine Preisach model, with the same per-clip seeds. The fine model plays
-    the real tape, so the score says how well training on a coarse emulation
-    transfers to the physics it approximates (thesis §6.1: ablations use the same
-    test clips and clip seeds). With the default ``config``, the run of the default
-    N is the one the ``denoiser`` chapter trains (same folder), so it is trained once.
+    those pairs with :func:`short_training_config` and one ``seed`` (same
+    initialisation, batch order and crops for every N, so only the training data
+    differ). Every network is then scored on **one** test set: the same clean
+    test clips degraded with the fine Preisach model, with the same per-clip
+    seeds. The fine model plays the real tape, so the score says how well
+    training on a coarse emulation transfers to the physics it approximates
+    (thesis §6.1: ablations use the same test clips and clip seeds). The run of
+    the default N is the ``sample_rate`` chapter's 48 kHz run of the same seed
+    (:func:`short_run_name`), so it is trained once.
 
     Returns
     -------
@@ -190,12 +216,11 @@ def preisach_downstream(data_dir, sizes, runs_dir, profile: str = "quick", seed:
     """
     from thesis_lib.emulator import EmulatorParams
 
-    from .evaluate import evaluate_methods
     from .checkpoint import load_denoiser
+    from .evaluate import evaluate_methods
     from .inference import Denoiser
 
-    shared_default = config is None  # the denoiser chapter trains the same default run
-    config = config or training_config(profile, seed=seed)
+    config = short_training_config(profile, seed)
     fine = prepare_pairs(data_dir, subset, profile, seed=seed, splits=["test"],
                          emulator_params=EmulatorParams(preisach_n="fine"))
     test = clips(fine.split("test", sample_rate))
@@ -205,7 +230,7 @@ def preisach_downstream(data_dir, sizes, runs_dir, profile: str = "quick", seed:
     for n in sizes:
         params = None if n == EmulatorParams().preisach_n else EmulatorParams(preisach_n=n)
         corpus = prepare_pairs(data_dir, subset, profile, seed=seed, emulator_params=params)
-        name = (f"{subset}_{profile}_48k_seed{seed}" if params is None and shared_default
+        name = (short_run_name(subset, profile, 48_000, seed) if params is None
                 else f"preisach_{subset}_{profile}_n{n}_seed{seed}")
         result = train_on(corpus, config, Path(runs_dir) / name, log=lambda *a: None)
         model, meta = load_denoiser(result.best if result.best.exists() else result.checkpoint)

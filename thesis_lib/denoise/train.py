@@ -303,6 +303,10 @@ def train(config: TrainConfig, train_set, val_set, out_dir, device=None, on_step
         if saved["model_config"] != config.model:
             raise ValueError(f"{ckpt_path} holds a different network ({saved['model_config']}); "
                              "use another --out folder or delete the checkpoint to start over")
+        changed = _changed_settings(saved.get("train_config", {}), config.to_dict())
+        if changed:
+            raise ValueError(f"{ckpt_path} was trained with other settings ({', '.join(changed)}); "
+                             "use another --out folder or delete the checkpoint to start over")
         model.load_state_dict(saved["state_dict"])
         optimizer.load_state_dict(saved["optimizer"])
         scheduler.load_state_dict(saved["scheduler"])
@@ -398,6 +402,22 @@ def train(config: TrainConfig, train_set, val_set, out_dir, device=None, on_step
     if writer:
         writer.close()
     return TrainResult(status, state["step"], state["epoch"], ckpt_path, best_path, state["metrics"])
+
+
+#: Settings that may change between an interrupted run and its resumption.
+RUNTIME_SETTINGS = ("max_minutes", "max_steps", "num_workers", "compile", "log_every", "amp")
+
+
+def _changed_settings(saved: dict, current: dict) -> list[str]:
+    """Names of the training settings (not the runtime ones) that differ, as ``name: old → new``.
+
+    Examples
+    --------
+    >>> _changed_settings({"lr": 1e-3, "max_minutes": 5}, {"lr": 6e-3, "max_minutes": None})
+    ['lr: 0.001 → 0.006']
+    """
+    return [f"{k}: {saved[k]} → {current[k]}" for k in current
+            if k in saved and k not in RUNTIME_SETTINGS and saved[k] != current[k]]
 
 
 @torch.no_grad()
