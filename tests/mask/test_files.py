@@ -36,6 +36,16 @@ def test_mask_verb_writes_the_signed_mask_contract(phantom, tmp_path):
     assert params["method"] == "kmeans"
     truth = read_ground_truth(phantom / "reference")["footprint"]
     assert truth_metrics(mask, truth)["signed_iou"] > 0.5
+    with np.load(out) as npz:
+        thesis_rule = npz["thesis_binary"]
+    # the default contrast refinement only drops pixels of the thesis-rule mask ...
+    assert np.all((mask == 0) | (mask == thesis_rule)) and (mask != 0).sum() <= (thesis_rule != 0).sum()
+    # ... and --refine none (with the exact full fit, the same at this size) is that mask
+    plain = tmp_path / "thesis_rule.npz"
+    assert main(["mask", "--reference", str(phantom / "reference"), "--radius", "2",
+                 "--refine", "none", "--fit-sample", "all", "--out", str(plain)]) == 0
+    with np.load(plain) as npz:
+        np.testing.assert_array_equal(npz["mask"], thesis_rule)
     # a re-run with the same inputs leaves the file alone
     mtime = out.stat().st_mtime_ns
     assert main(["mask", "--reference", str(phantom / "reference"), "--method", "kmeans",
