@@ -55,7 +55,9 @@ def main(argv=None) -> dict:
 
     root = Path(args.data_dir) / f"mask_{args.detector}"
     t0 = time.perf_counter()
-    write_phantom(root, series="reference", detector=args.detector, seed=args.seed, workers=1)
+    # the folder is a cache: a reference left by another phantom version is regenerated
+    write_phantom(root, series="reference", detector=args.detector, seed=args.seed, workers=1,
+                  overwrite=True)
     t_data = time.perf_counter() - t0
     ref, valid = reference_image(read_series(root / "reference"), how="median")
     truth = read_ground_truth(root / "reference")["footprint"]
