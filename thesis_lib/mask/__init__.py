@@ -19,10 +19,11 @@ Modules, one idea each:
 
 from .clustering import Clustering, cluster, cluster_dbscan, cluster_gmm, cluster_kmeans
 from .establish import EstablishedMask, establish_mask, extreme_memberships
-from .extract import Extraction, extract_series
+from .extract import Extraction, ReferenceFrame, extract_series, reference_frame
 from .features import PixelFeatures, pixel_features
 from .pipeline import MaskResult, build_mask
-from .quality import detector_metrics, truth_metrics
+from .quality import detector_metrics, error_locations, truth_metrics
+from .registration import relative_to_reference
 from .threshold import threshold_mask
 from .weighted import amplitude_gate, weighted_mask
 
@@ -31,5 +32,6 @@ __all__ = [
     "EstablishedMask", "establish_mask", "extreme_memberships",
     "PixelFeatures", "pixel_features", "detector_metrics", "truth_metrics",
     "threshold_mask", "amplitude_gate", "weighted_mask", "MaskResult", "build_mask",
-    "Extraction", "extract_series",
+    "Extraction", "extract_series", "ReferenceFrame", "reference_frame", "relative_to_reference",
+    "error_locations",
 ]
