@@ -1,12 +1,16 @@
 """Overlap-add inference: denoise recordings of any length, rate and channel count.
 
-The network sees chunks of ``chunk`` samples that overlap by ``overlap`` samples.
-Each chunk's output is weighted by a window that rises smoothly (a raised-cosine
-ramp of ``overlap`` samples) at its inner edges and is flat elsewhere; the
-weighted outputs are summed and divided by the summed weights. Away from the
-ends the ramps of neighbouring chunks add to one, so the crossfade neither
-changes the level nor leaves a seam; the division also makes the first and last
-chunks exact and lets the last chunk be shorter (it is zero-padded, then cropped).
+The network sees chunks of ``chunk`` samples that overlap by at least
+``overlap`` samples, spread evenly so that the last one ends at the signal's end
+(:func:`chunk_starts`): every chunk is real signal, never zero padding, which a
+GroupNorm network would read as a change of level. Each chunk's output is
+weighted by a window that rises smoothly (a raised-cosine ramp of ``overlap``
+samples) at its inner edges and is flat elsewhere; the weighted outputs are
+summed and divided by the summed weights, so the crossfade neither changes the
+level nor leaves a seam, however much two chunks overlap. Chunks are passed to
+the network several at a time, and on CPU the network runs as a channels-last
+2-D copy (:mod:`thesis_lib.denoise.fast`); neither changes the result beyond
+float32 rounding (tested).
 
 Recordings at another rate than the model's are resampled to it with a
 polyphase filter (``scipy.signal.resample_poly``), denoised, resampled back and
@@ -30,7 +34,6 @@ from scipy.signal import resample_poly
 from .checkpoint import RELEASE_CHECKPOINT, load_denoiser
 from .fast import ChannelsLastUNet
 from .unet import UNet1d
-
 
 #: Chunks per network call by default (see ``benchmarks/denoise.py``).
 DEFAULT_BATCH = 4
