@@ -140,3 +140,21 @@ def test_malformed_manifest_names_the_file(tmp_path, tiny_manifest):
     bad.write_text(tiny_manifest.read_text().replace("step_um: 200.0", "stepp_um: 200.0"))
     with pytest.raises(ValueError, match="bad.yml.*malformed series manifest"):
         load_manifest(bad)
+
+
+def test_ground_truth_shifts_are_measured_from_the_reference_acquisition(tiny_config):
+    """A series' true shifts are stated from the reference files' mean position, the origin
+    an experiment registers to; the reference's own shifts then average to zero."""
+    specs = load_manifest()
+    cfg = replace(tiny_config, detector=32)
+    ref = SyntheticSeries(specs["reference"], cfg, specs["reference"])
+    ser = SyntheticSeries(specs["s8"], cfg, specs["reference"])
+    gt_ref, gt = ref.ground_truth(), ser.ground_truth()
+    assert np.allclose(gt_ref["shift_px"].mean(axis=0), 0.0, atol=1e-12)
+    origin = ref.shift_px.mean(axis=0)
+    assert np.abs(origin).max() > 1e-3          # the reference does drift
+    assert np.allclose(gt["origin_px"], origin)
+    assert np.allclose(gt["shift_px"] + origin, gt["shift_px_scene"])
+    assert np.allclose(gt["shift_px_scene"], ser.shift_px)
+    # without a reference the scene frame is kept (what the unit tests above use)
+    assert np.array_equal(SyntheticSeries(specs["s8"], cfg).ground_truth()["shift_px"], ser.shift_px)

@@ -107,11 +107,10 @@ def reference_frame(scans, align: bool = True) -> ReferenceFrame:
     position of the reference files**, and every file is moved there (cubic
     spline) before the median. The contract of ``waveform.npz`` — each file's
     displacement relative to the reference — then has a definite meaning:
-    relative to the average position of the reference acquisition. On the
-    synthetic beamline, whose ground-truth ``shift_px`` is measured from the
-    undisplaced scene, the matching truth is the series' ``shift_px`` minus
-    the mean ``shift_px`` of the reference files
-    (:func:`.registration.relative_to_reference`); no estimate is fitted to it.
+    relative to the average position of the reference acquisition. The
+    synthetic beamline states its ground-truth ``shift_px`` from the same
+    origin, so the two compare directly; a truth stated from another origin is
+    converted by :func:`.registration.relative_to_reference`.
 
     ``align=False`` gives the plain median of the unaligned files (the
     earlier behaviour, kept for comparison).

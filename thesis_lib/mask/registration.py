@@ -124,8 +124,8 @@ def relative_to_reference(shift_px, reference_shift_px) -> np.ndarray:
 
     ``thesis extract`` measures each file's displacement from the mean
     position of the reference files (:func:`.extract.reference_frame`). A
-    ground truth measured from some other origin — the synthetic beamline's
-    undisplaced scene — is brought into that convention by subtracting the
+    ground truth measured from some other origin — e.g. the synthetic
+    beamline's undisplaced scene, ``shift_px_scene`` — is brought into that convention by subtracting the
     mean of the reference files' displacements from the same origin.
 
     Examples

@@ -23,8 +23,11 @@ Output of :func:`write_phantom` (``OUT/<series_id>/`` per series and
 ``series.yml`` (the experiment log: nominal step, tape speed, integration,
 repeats, nominal beam, test tone), ``ground_truth.npz`` (``footprint`` int8
 H×W in {-1, 0, 1} at zero drift, ``s_true`` per file, ``shift_px`` T×2 (dy, dx):
-the image content of file t sits at p + shift, i.e. its footprint is
-``scipy.ndimage.shift(footprint, shift_px[t])`` (eq. 3.3, M_t(p) = M(p - δ_t)),
+the displacement of file t's image content measured from the mean position of the
+reference acquisition's files (``origin_px``), the origin a real experiment can
+register to; the content sits at p + ``shift_px_scene`` = p + ``origin_px`` + ``shift_px``
+in scene coordinates, i.e. its footprint is ``scipy.ndimage.shift(footprint,
+shift_px_scene[t])`` (eq. 3.3, M_t(p) = M(p - δ_t)),
 ``beam_fwhm_um`` (2,), ``step_um`` true step; plus ``s_mag`` counts/s,
 ``positions_true_um``, ``gain`` T×4, ``count_time_s``) and a hidden
 ``.phantom.json`` used to resume or skip finished work.
@@ -63,7 +66,7 @@ from .tape import beam_average, recorded_tape
 
 MANIFEST = Path(__file__).resolve().parents[2] / "data_manifests" / "xmcd_table_5_2.yml"
 #: Bump when the generated data change for equal settings (invalidates caches).
-PHANTOM_VERSION = 3   # 3: the tape is written with four points per segment
+PHANTOM_VERSION = 4   # 3: tape written with 4 points per segment; 4: shifts from the reference
 _MARKER = ".phantom.json"
 
 
@@ -198,7 +201,8 @@ class SyntheticSeries:
     (7, (1, 32, 32), 'uint16')
     """
 
-    def __init__(self, spec: SeriesSpec, config: PhantomConfig = PhantomConfig()):
+    def __init__(self, spec: SeriesSpec, config: PhantomConfig = PhantomConfig(),
+                 reference: SeriesSpec | None = None):
         self.spec, self.config = spec, config
         self.scene = _scene(config.geometry_seed, config.detector, config.scene)
         self._key = zlib.crc32(spec.id.encode())
@@ -211,6 +215,14 @@ class SyntheticSeries:
         self.positions_nominal_um = start + spec.step_um * np.arange(self.n_files)
         self.positions_true_um = start + self.step_um * np.arange(self.n_files)
         self.shift_px = self._drift(geo)
+        # ground-truth shifts are stated from the reference acquisition's mean position:
+        # the origin an experiment can measure (nobody sees the undisplaced scene)
+        if reference is None:
+            self.origin_px = np.zeros(2)
+        elif reference.id == spec.id:
+            self.origin_px = self.shift_px.mean(axis=0)
+        else:
+            self.origin_px = SyntheticSeries(reference, config).shift_px.mean(axis=0)
         self.s_true = self._tape(geo, start)
         self.count_time_s = spec.integration_s / config.frames_per_acquisition
         self.n_frames = config.frames_per_acquisition * spec.repeats
@@ -276,7 +288,9 @@ class SyntheticSeries:
 
     def ground_truth(self) -> dict:
         return {"footprint": self.scene.footprint, "s_true": self.s_true.astype(np.float64),
-                "shift_px": self.shift_px, "beam_fwhm_um": self.beam_fwhm_um,
+                "shift_px": self.shift_px - self.origin_px,
+                "shift_px_scene": self.shift_px, "origin_px": self.origin_px,
+                "beam_fwhm_um": self.beam_fwhm_um,
                 "step_um": np.float64(self.step_um), "s_mag": self.scene.magnetic(),
                 "positions_true_um": self.positions_true_um, "gain": self.gain,
                 "count_time_s": np.float64(self.count_time_s)}
@@ -366,11 +380,13 @@ def write_phantom(out_dir, series="all", detector=128, seed=0, config=None, *, w
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     if workers == 1:
         for sid in jobs:
-            done[sid] = SyntheticSeries(specs[sid], config).write(out_dir / sid, overwrite)
+            done[sid] = SyntheticSeries(specs[sid], config, specs["reference"]).write(
+                out_dir / sid, overwrite)
             on_done and on_done(sid)
     else:
         with ProcessPoolExecutor(workers) as pool:
-            futures = {sid: pool.submit(_write_one, specs[sid], config, out_dir / sid, overwrite)
+            futures = {sid: pool.submit(_write_one, specs[sid], config, out_dir / sid, overwrite,
+                                        specs["reference"])
                        for sid in jobs}
             for sid, fut in futures.items():
                 done[sid] = fut.result()
@@ -414,8 +430,8 @@ def write_npz_deterministic(path, arrays: dict) -> Path:
     return Path(path)
 
 
-def _write_one(spec, config, folder, overwrite):
-    return SyntheticSeries(spec, config).write(folder, overwrite)
+def _write_one(spec, config, folder, overwrite, reference):
+    return SyntheticSeries(spec, config, reference).write(folder, overwrite)
 
 
 @functools.lru_cache(maxsize=4)
