@@ -12,7 +12,7 @@ Prints one JSON object (and writes it to ``--out`` if given):
 * ``settings`` (unless ``--no-sweep``): where the time goes — the same
   recording under other settings (chunk length, chunks per call, ``no_grad``
   instead of ``inference_mode``, the ``Conv1d`` layout instead of channels-last
-  2-D, bfloat16 autocast, one thread), each with its
+  2-D, channels-last without frozen traces, bfloat16 autocast, one thread), each with its
   real-time factor and its largest deviation from the default output relative
   to the output's peak, measured in the same run;
 * ``gpu_training`` (only when CUDA is available): clips per second of full
@@ -37,6 +37,7 @@ import numpy as np
 import torch
 
 from thesis_lib.denoise.checkpoint import RELEASE_CHECKPOINT, load_denoiser
+from thesis_lib.denoise.fast import ChannelsLastUNet
 from thesis_lib.denoise.inference import Denoiser
 from thesis_lib.denoise.loss import AuralLoss
 from thesis_lib.denoise.train import PRESETS
@@ -98,15 +99,22 @@ def inference_report(name, model, train_config, seconds: float, threads: int, sw
     if not sweep:
         return entry
     peak = float(np.max(np.abs(reference)))
+    def eager_channels_last():
+        d = Denoiser(model=model, train_config=train_config)
+        d.runner = ChannelsLastUNet(model)
+        return d
+
     variants = {
         "before (Conv1d layout, no_grad, 1 chunk per call)":
             (lambda: _NoGradDenoiser(model=model, train_config=train_config, batch_size=1,
                                      channels_last=False), None),
         "Conv1d layout": (lambda: Denoiser(model=model, train_config=train_config,
                                            channels_last=False), None),
+        "channels-last, not frozen": (eager_channels_last, None),
         "1 chunk per call": (lambda: Denoiser(model=model, train_config=train_config, batch_size=1), None),
-        "chunk x2": (lambda: Denoiser(model=model, train_config=train_config,
-                                      chunk_seconds=2 * den.chunk / RATE), None),
+        "4 chunks per call": (lambda: Denoiser(model=model, train_config=train_config, batch_size=4), None),
+        "chunk x2 (changes the output)": (lambda: Denoiser(model=model, train_config=train_config,
+                                                           chunk_seconds=2 * den.chunk / RATE), None),
         "bfloat16 autocast": (lambda: den, _bf16),
         "1 thread": (lambda: den, "threads1"),
     }

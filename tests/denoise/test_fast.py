@@ -39,3 +39,18 @@ def test_weights_are_a_copy():
 def test_bad_shape_is_rejected():
     with pytest.raises(ValueError, match="batch, 1, time"):
         ChannelsLastUNet(UNet1d(depth=2, width=4))(torch.randn(2, 100))
+
+
+def test_frozen_runner_retraces_for_each_shape():
+    # a trace bakes in the padding of its input length; another length must not reuse it
+    from thesis_lib.denoise.fast import FrozenRunner
+    torch.manual_seed(2)
+    net = UNet1d(depth=3, width=4, level_equivariant=True)
+    torch.nn.init.normal_(net.head.weight, std=0.2)
+    fast = ChannelsLastUNet(net)
+    run = FrozenRunner(fast)
+    with torch.inference_mode():
+        for length in (800, 803, 800, 17):
+            y = torch.randn(2, 1, length)
+            torch.testing.assert_close(run(y), net(y), rtol=1e-4, atol=1e-5)
+    assert sorted(run.traces) == [(2, 1, 17), (2, 1, 800), (2, 1, 803)]

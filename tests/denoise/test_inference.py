@@ -145,3 +145,12 @@ def test_channels_last_default_matches_the_conv1d_network():
     assert fast.runner is not fast.model and slow.runner is slow.model
     a, b = slow(x, 8000), fast(x, 8000)
     assert np.max(np.abs(b - a)) <= 1e-4 * np.max(np.abs(a))
+
+
+def test_chunks_per_call_follow_the_activation_budget():
+    from thesis_lib.denoise.inference import ACTIVATION_BUDGET
+    quick = Denoiser(model=UNet1d(depth=2, width=8), train_config={"segment_length": 32768})
+    wide = Denoiser(model=UNet1d(depth=2, width=32), train_config={"segment_length": 65536})
+    assert ACTIVATION_BUDGET == 2 ** 20
+    assert (quick.batch_size, wide.batch_size) == (4, 1)
+    assert Denoiser(model=UNet1d(depth=2, width=8), batch_size=3).batch_size == 3

@@ -12,13 +12,22 @@ along time only, exactly as the 1-D version), and GroupNorm / LeakyReLU act
 elementwise or per group as before. The output equals the 1-D network's up to
 float32 rounding (tested).
 
+:class:`FrozenRunner` goes one step further for repeated calls with the same
+input shape (overlap-add inference): it traces the network once per shape and
+freezes the trace (``torch.jit.freeze``), which lets the JIT fold the weights
+into constants and prepack them for oneDNN; ``benchmarks/denoise.py`` measures
+what that buys.
+
 References
 ----------
 .. [1] oneDNN developer guide, "Understanding memory formats"
    (https://oneapi-src.github.io/oneDNN/dev_guide_understanding_memory_formats.html).
+.. [2] PyTorch documentation, ``torch.jit.freeze``.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -113,3 +122,42 @@ class ChannelsLastUNet(nn.Module):
         if level is not None:
             correction = correction * level
         return y + correction if self.config.residual else correction
+
+
+class FrozenRunner:
+    """Call a module through frozen TorchScript traces, one per input shape.
+
+    A trace records the Python-level decisions of one call (here the padding to
+    a multiple of ``2**depth``), so it is only valid for inputs of the shape it
+    was traced with; a new shape gets its own trace. Overlap-add inference
+    meets two shapes (full batches and the last, smaller one).
+
+    Parameters
+    ----------
+    module : nn.Module
+        The network in eval mode; it is not modified.
+
+    Examples
+    --------
+    >>> net = ChannelsLastUNet(UNet1d(depth=2, width=4, level_equivariant=True))
+    >>> run = FrozenRunner(net)
+    >>> y = torch.randn(2, 1, 300)
+    >>> bool(torch.allclose(run(y), net(y), atol=1e-6)), len(run.traces)
+    (True, 1)
+    >>> _ = run(torch.randn(1, 1, 300)); len(run.traces)
+    2
+    """
+
+    def __init__(self, module: nn.Module):
+        self.module = module.eval()
+        self.traces = {}
+
+    def __call__(self, y: torch.Tensor) -> torch.Tensor:
+        key = tuple(y.shape)
+        if key not in self.traces:
+            with torch.no_grad(), warnings.catch_warnings():
+                # the tracer warns that Python values become constants: intended here
+                warnings.simplefilter("ignore", torch.jit.TracerWarning)
+                self.traces[key] = torch.jit.freeze(torch.jit.trace(self.module, y))
+        with torch.no_grad():
+            return self.traces[key](y)

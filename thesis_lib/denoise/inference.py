@@ -32,11 +32,15 @@ import torch
 from scipy.signal import resample_poly
 
 from .checkpoint import RELEASE_CHECKPOINT, load_denoiser
-from .fast import ChannelsLastUNet
+from .fast import ChannelsLastUNet, FrozenRunner
 from .unet import UNet1d
 
-#: Chunks per network call by default (see ``benchmarks/denoise.py``).
-DEFAULT_BATCH = 4
+#: Default number of first-level activation values per network call (chunks ×
+#: chunk length × width): four 32768-sample chunks of the width-8 ``quick`` net, one
+#: chunk of the width-32 release net. Larger calls amortise per-call overhead until
+#: the activations outgrow the cache; ``benchmarks/denoise.py`` measures both nets
+#: with one and four chunks per call.
+ACTIVATION_BUDGET = 2 ** 20
 
 
 def crossfade_weights(length: int, overlap: int, ramp_in: bool, ramp_out: bool) -> np.ndarray:
@@ -169,12 +173,13 @@ class Denoiser:
         network was trained with (longer chunks measurably lower SI-SDR).
     overlap_seconds : float, optional
         Crossfade length; an eighth of the chunk by default.
-    batch_size : int
+    batch_size : int, optional
         Chunks per network call (the result does not depend on it; see
-        :func:`overlap_add`).
+        :func:`overlap_add`); by default as many as :data:`ACTIVATION_BUDGET` allows.
     channels_last : bool
         On CPU, run a :class:`~thesis_lib.denoise.fast.ChannelsLastUNet` copy of
-        the network (same output up to float32 rounding, faster).
+        the network through frozen traces (:class:`~thesis_lib.denoise.fast.FrozenRunner`):
+        the same output up to float32 rounding, faster.
     model, sample_rate, train_config
         Pass a network directly instead of a checkpoint (tests, chapters).
     """
@@ -182,7 +187,7 @@ class Denoiser:
     def __init__(self, checkpoint=RELEASE_CHECKPOINT, device: str = "cpu",
                  chunk_seconds: float | None = None, overlap_seconds: float | None = None,
                  model=None, sample_rate: int | None = None, train_config: dict | None = None,
-                 batch_size: int = DEFAULT_BATCH, channels_last: bool = True):
+                 batch_size: int | None = None, channels_last: bool = True):
         if model is None:
             model, meta = load_denoiser(checkpoint, device)
             train_config = meta.get("train_config", {}) or {}
@@ -198,10 +203,11 @@ class Denoiser:
         self.chunk = max(self.model.multiple, chunk)
         overlap = self.chunk // 8 if overlap_seconds is None else int(round(overlap_seconds * self.sample_rate))
         self.overlap = min(overlap, self.chunk // 2)
-        self.batch_size = int(batch_size)
+        width = self.model.config.width if isinstance(self.model, UNet1d) else 1
+        self.batch_size = int(batch_size or max(1, ACTIVATION_BUDGET // (self.chunk * width)))
         self.runner = self.model
         if channels_last and torch.device(device).type == "cpu" and isinstance(self.model, UNet1d):
-            self.runner = ChannelsLastUNet(self.model)
+            self.runner = FrozenRunner(ChannelsLastUNet(self.model))
 
     @torch.inference_mode()
     def _run(self, batch: np.ndarray) -> np.ndarray:
