@@ -18,7 +18,7 @@ def register(subparsers):
     p.add_argument("--clean", default=None, help="clean tree (default ROOT/clean)")
     p.add_argument("--degraded", default=None, help="degraded tree (default ROOT/degraded)")
     p.add_argument("--config", default="quick", choices=["smoke", "quick", "full"],
-                   help="preset: smoke (1 epoch, tiny net), quick (about 2 CPU minutes on the "
+                   help="preset: smoke (1 epoch, tiny net), quick (1-2 CPU minutes on the "
                         "book's quick corpus: small level-equivariant net, lr 6e-3 with warm-up), "
                         "full (thesis: 150 epochs, batch 16, lr 3e-5)")
     p.add_argument("--out", required=True, help="run folder: checkpoint.pt, best.pt, tensorboard/")

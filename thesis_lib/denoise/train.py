@@ -74,7 +74,7 @@ class TrainConfig:
 
 
 #: Presets. ``full`` is the thesis configuration. ``quick`` is tuned to learn on
-#: one CPU core in about two minutes (120 steps of 2 × 32768-sample crops): a
+#: one CPU core in one to two minutes (120 steps of 2 × 32768-sample crops): a
 #: small network (depth 5, width 8, at most 32 channels, 68k parameters) that is
 #: level-equivariant (see :class:`~thesis_lib.denoise.unet.UNetConfig`), and a
 #: peak lr of 6e-3 reached after a 10-step warm-up and followed by a cosine.
