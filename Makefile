@@ -68,7 +68,7 @@ test: $(STAMP) build/bin/thesis
 bench: $(STAMP)
 	mkdir -p build/bench
 	for b in benchmarks/*.py; do \
-	  echo "[bench] $$b"; "$(PY)" "$$b" --out "build/bench/$$(basename $$b .py).json"; \
+	  echo "[bench] $$b"; PYTHONPATH="$(CURDIR)" "$(PY)" "$$b" --out "build/bench/$$(basename $$b .py).json"; \
 	done
 
 slurm-local: $(STAMP)
