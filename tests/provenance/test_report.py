@@ -48,3 +48,16 @@ def test_malformed_reference_is_named(tmp_path):
     bad.write_text("items:\n  - id: X\n    cells: []\n")
     with pytest.raises(ValueError, match="bad.yml.*chapter"):
         load_reference(bad)
+
+
+def test_thesis_values_and_table_are_two_views_of_the_manifest():
+    from thesis_lib.provenance import load_reference, thesis_table, thesis_values
+    from thesis_lib.provenance.report import lookup
+    for item in load_reference():
+        flat = thesis_values(item["id"])
+        assert len(flat) == len(item["cells"])
+        nested = thesis_table(item["id"])
+        for key, (_, value) in flat.items():
+            assert lookup(nested, key) == value
+    with pytest.raises(KeyError, match="Table 9.9"):
+        thesis_values("Table 9.9")

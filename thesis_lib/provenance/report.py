@@ -57,6 +57,40 @@ def load_reference(path=DEFAULT_REFERENCE) -> list[dict]:
     return items
 
 
+def thesis_values(item_id: str, path=DEFAULT_REFERENCE) -> dict:
+    """The transcribed thesis values of one item, ``{dotted key: (label, value)}``.
+
+    Chapters read the thesis's numbers from the manifest instead of typing them.
+
+    Examples
+    --------
+    >>> thesis_values("Table 6.6")["match.rho"]
+    ('Pearson ρ', 0.83)
+    """
+    for item in load_reference(path):
+        if item["id"] == item_id:
+            return {c["key"]: (c["label"], c["thesis"]) for c in item["cells"]}
+    raise KeyError(f"{item_id!r} is not an item of {path}")
+
+
+def thesis_table(item_id: str, path=DEFAULT_REFERENCE) -> dict:
+    """The thesis values of one item nested by their dotted keys.
+
+    Examples
+    --------
+    >>> thesis_table("Table 5.1")["kmeans"]["components"]
+    395
+    """
+    table: dict = {}
+    for key, (_, value) in thesis_values(item_id, path).items():
+        *parents, leaf = key.split(".")
+        node = table
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return table
+
+
 def lookup(values: dict, dotted: str):
     """Follow a dotted key through nested dicts; ``KeyError`` if absent.
 
