@@ -60,10 +60,6 @@ from .preisach import PreisachModel, ac_erase_sequence
 ENGINES = ("everett", "hysterons")
 
 
-# dominant-extrema stack (shared with the head-field stage)
-_push = push_extremum
-
-
 @numba.njit(cache=True, inline="always", _nrt=False)
 def _threshold(stack, n, k):
     """Staircase value for the k-th maximum: the minimum after it, or +inf."""
@@ -195,6 +191,21 @@ def _up_weight(stack, n, ha, hb, hw, binptr, colpre, rptr, rb, rw, axis_a, ga, a
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
+def _magnetisation(up_weight, total_weight):
+    """M/M_s from the weight of the up hysterons (the rest are down)."""
+    return (2.0 * up_weight - total_weight) / total_weight
+
+
+@numba.njit(cache=True, inline="always", _nrt=False)
+def _state_magnetisation(state, hw, total_weight):
+    """M/M_s of explicit hysteron states (+1/-1)."""
+    acc = 0.0
+    for i in range(hw.size):
+        acc += hw[i] * state[i]
+    return acc / total_weight
+
+
+@numba.njit(cache=True, inline="always", _nrt=False)
 def _apply_field(state, ha, hb, h):
     for i in range(ha.size):
         if h >= ha[i]:
@@ -217,12 +228,12 @@ def _everett_record(x, sr, gain, amp, fb, h0, gap, spacing, v, window, positions
             stack[i] = init_stack[i]
         s = n_init
         for i in range(m):
-            s = _push(stack, s, buf[i])
+            s = push_extremum(stack, s, buf[i])
         for i in range(tail.size):
-            s = _push(stack, s, tail[i])
+            s = push_extremum(stack, s, tail[i])
         up = _up_weight(stack, s, ha, hb, hw, binptr, colpre, rptr, rb, rw, axis_a, ga,
                         axis_b, gb, ic)
-        out[j] = (2.0 * up - total_weight) / total_weight
+        out[j] = _magnetisation(up, total_weight)
 
 
 @numba.njit(cache=True, _nrt=False)
@@ -238,10 +249,7 @@ def _hysterons_record(x, sr, gain, amp, fb, h0, gap, spacing, v, window, positio
             _apply_field(state, ha, hb, buf[i])
         for i in range(tail.size):
             _apply_field(state, ha, hb, tail[i])
-        acc = 0.0
-        for i in range(hw.size):
-            acc += hw[i] * state[i]
-        out[j] = acc / total_weight
+        out[j] = _state_magnetisation(state, hw, total_weight)
 
 
 @numba.njit(cache=True, _nrt=False)
@@ -251,10 +259,10 @@ def _everett_trace(fields, init_stack, ha, hb, hw, binptr, colpre, rptr, rb, rw,
     for i in range(s):
         stack[i] = init_stack[i]
     for t in range(fields.size):
-        s = _push(stack, s, fields[t])
+        s = push_extremum(stack, s, fields[t])
         up = _up_weight(stack, s, ha, hb, hw, binptr, colpre, rptr, rb, rw, axis_a, ga,
                         axis_b, gb, ic)
-        out[t] = (2.0 * up - total_weight) / total_weight
+        out[t] = _magnetisation(up, total_weight)
 
 
 @numba.njit(cache=True, _nrt=False)
@@ -263,10 +271,7 @@ def _hysterons_trace(fields, init_state, ha, hb, hw, total_weight, state, out):
         state[i] = init_state[i]
     for t in range(fields.size):
         _apply_field(state, ha, hb, fields[t])
-        acc = 0.0
-        for i in range(hw.size):
-            acc += hw[i] * state[i]
-        out[t] = acc / total_weight
+        out[t] = _state_magnetisation(state, hw, total_weight)
 
 
 # --------------------------------------------------------------------------- the index
@@ -402,7 +407,7 @@ class PreisachOperator:
         stack = np.empty(self.erase.size + 4)
         n = 0
         for value in self.erase:
-            n = _push(stack, n, float(value))
+            n = push_extremum(stack, n, float(value))
         self.init_stack = stack[:n].copy()
         state = -np.ones(model.size)
         for value in self.erase:
@@ -435,14 +440,10 @@ class PreisachOperator:
         if fields.size == 0:
             return self.initial_magnetisation
         if self.engine == "everett":
-            stack = np.empty(self.init_stack.size + fields.size + 4)
-            s = self.init_stack.size
-            stack[:s] = self.init_stack
-            for value in fields:
-                s = _push(stack, s, float(value))
+            stack = self.dominant_extrema(fields)
             ic = np.empty(stack.size + 2, dtype=np.int64)
-            return float((2.0 * _up_weight(stack, s, *self.index.arrays(), ic)
-                          - self.total_weight) / self.total_weight)
+            return float(_magnetisation(_up_weight(stack, stack.size, *self.index.arrays(), ic),
+                                        self.total_weight))
         return float(self.trace(fields)[-1])
 
     def dominant_extrema(self, fields) -> np.ndarray:
@@ -456,7 +457,7 @@ class PreisachOperator:
         s = self.init_stack.size
         stack[:s] = self.init_stack
         for value in fields:
-            s = _push(stack, s, float(value))
+            s = push_extremum(stack, s, float(value))
         return stack[:s].copy()
 
     def with_reversible(self, fields) -> np.ndarray:

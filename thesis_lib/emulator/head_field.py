@@ -365,12 +365,8 @@ def segment_field(x, sr, gain, amp, fb, h0, gap, spacing, v, window, u, mode, ou
                         break
     # walk back while an earlier extremum could still reach outside [lo, hi]
     # largest |x| over the input samples that the earlier extrema can interpolate from
-    xmax = 0.0
-    i_lo = max(int(math.floor(t0 * sr)), 0)
-    i_hi = min(int(math.ceil(((2.0 * qc + 1.0) * quarter + quarter) * sr)) + 1, x.size - 1)
-    for i in range(i_lo, i_hi + 1):
-        if abs(x[i]) > xmax:
-            xmax = abs(x[i])
+    xlo, xhi = _min_max(x, t0, (2.0 * qc + 1.0) * quarter + quarter, sr)
+    xmax = max(-xlo, xhi)
     envelope = h0 * (abs(gain) * xmax + abs(amp))
     bound = min(hi, -lo)
     kept = 0
