@@ -35,6 +35,7 @@ import time
 
 import numpy as np
 import torch
+from _common import add_out_argument, emit
 
 from thesis_lib.denoise.checkpoint import RELEASE_CHECKPOINT, load_denoiser
 from thesis_lib.denoise.fast import ChannelsLastUNet
@@ -42,7 +43,6 @@ from thesis_lib.denoise.inference import Denoiser
 from thesis_lib.denoise.loss import AuralLoss
 from thesis_lib.denoise.train import PRESETS
 from thesis_lib.denoise.unet import UNet1d, UNetConfig
-from thesis_lib.provenance import write_json_atomic
 
 RATE = 44_100
 
@@ -173,7 +173,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--models", default="release,quick,full",
                         help="comma-separated subset of release, quick, full")
     parser.add_argument("--no-sweep", action="store_true", help="only the default settings")
-    parser.add_argument("--out", default=None)
+    add_out_argument(parser)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     report = {"host": platform.node(), "torch": torch.__version__, "threads": args.threads,
@@ -196,10 +196,7 @@ def main(argv=None) -> dict:
     report["load_average_after"] = list(os.getloadavg())
     if torch.cuda.is_available():
         report["gpu_training"] = gpu_training_throughput(PRESETS["full"].model)
-    print(json.dumps(report, indent=2))
-    if args.out:
-        write_json_atomic(args.out, report)
-    return report
+    return emit(report, args.out)
 
 
 if __name__ == "__main__":

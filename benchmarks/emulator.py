@@ -17,18 +17,16 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _common import add_out_argument, emit
 
-from thesis_lib.emulator.speed import time_engines  # noqa: E402
+from thesis_lib.emulator.speed import time_engines
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", help="also write the JSON here")
+    add_out_argument(ap)
     ap.add_argument("--sizes", nargs="+", default=["100", "250", "500", "1000", "fine"],
                     help="Preisach sizes N (integers) or 'fine'")
     ap.add_argument("--repeats", type=int, default=2, help="timed runs per size (best kept)")
@@ -39,11 +37,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     sizes = [s if s == "fine" else int(s) for s in args.sizes]
     out = time_engines(sizes, args.repeats, args.excerpt_segments, args.seconds, not args.no_brute)
-    text = json.dumps(out, indent=2)
-    print(text)
-    if args.out:
-        from thesis_lib.provenance import write_json_atomic
-        write_json_atomic(args.out, out)
+    emit(out, args.out)
     return 0
 
 

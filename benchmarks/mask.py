@@ -20,7 +20,6 @@ Usage: ``python benchmarks/mask.py [--detector 1024] [--data-dir build/data/benc
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import resource
@@ -28,6 +27,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import add_out_argument, emit
 
 from thesis_lib.mask.clustering import cluster
 from thesis_lib.mask.establish import establish_mask
@@ -50,7 +50,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--exact-fit", action="store_true",
                         help="also time k-means/GMM fitted on every pixel and compare the masks")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=None, help="also write the JSON here")
+    add_out_argument(parser)
     args = parser.parse_args(argv)
 
     root = Path(args.data_dir) / f"mask_{args.detector}"
@@ -117,11 +117,7 @@ def main(argv=None) -> dict:
         "host": {"cpus": os.cpu_count(), "platform": platform.platform(),
                  "affinity": len(os.sched_getaffinity(0))},
     }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
-    return result
+    return emit(result, args.out)
 
 
 if __name__ == "__main__":

@@ -13,19 +13,17 @@ run the physics.
 """
 
 import argparse
-import json
 import os
 import platform
-import shutil
 import sys
+import shutil
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _common import add_out_argument, emit
 
-from thesis_lib.data import make_clips, render_corpus  # noqa: E402
-from thesis_lib.data.throughput import measure_throughput  # noqa: E402
-from thesis_lib.provenance import write_json_atomic  # noqa: E402
+from thesis_lib.data import make_clips, render_corpus
+from thesis_lib.data.throughput import measure_throughput
 
 
 def main(argv=None):
@@ -36,7 +34,7 @@ def main(argv=None):
     ap.add_argument("--modes", default="emulator,stand-in", help="comma-separated: emulator, stand-in")
     ap.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "thesis-bench-pairs"),
                     help="cache folder for tracks and clean clips")
-    ap.add_argument("--out", default=None, help="write the JSON here as well")
+    add_out_argument(ap)
     args = ap.parse_args(argv)
     work = Path(args.work)
     tracks = render_corpus(work / f"tracks-{args.subset}", args.subset, tracks=args.tracks)
@@ -56,10 +54,7 @@ def main(argv=None):
     result["target_clips_per_hour_all_workers"] = 5000
     for mode, run in runs.items():
         result[f"{mode}_meets_target"] = run["clips_per_hour_all_workers"] >= 5000
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        write_json_atomic(args.out, result)
+    emit(result, args.out)
     return 0
 
 

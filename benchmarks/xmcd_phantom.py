@@ -11,11 +11,12 @@ parallel speed-up, measured in this one run).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 import time
 from pathlib import Path
+
+from _common import add_out_argument, emit
 
 from thesis_lib.xmcd.writer import write_scan
 from thesis_lib.xmcd.phantom import PhantomConfig, SyntheticSeries, load_manifest, write_phantom
@@ -26,6 +27,7 @@ def main(argv=None):
     ap.add_argument("--detector", type=int, default=128)
     ap.add_argument("--series", default="s6,s7,s8,reference")
     ap.add_argument("--files", type=int, default=40, help="files timed for the per-file breakdown")
+    add_out_argument(ap)
     args = ap.parse_args(argv)
     specs = load_manifest()
     config = PhantomConfig(detector=args.detector)
@@ -47,13 +49,13 @@ def main(argv=None):
             write_phantom(out, args.series, detector=args.detector, config=config, workers=workers)
             wall[workers] = time.perf_counter() - t0
     n_files = sum(specs[s].n_positions(config.tape_speed_m_s) for s in args.series.split(","))
-    print(json.dumps({
+    return emit({
         "detector": args.detector, "cpus": os.cpu_count(), "load_average_1min": os.getloadavg()[0],
         "s2_frames_s_per_file": round(t_frames, 4), "s2_write_s_per_file": round(t_write, 4),
         "series": args.series, "files": n_files,
         "wall_s_1_worker": round(wall[1], 2), "wall_s_2_workers": round(wall[2], 2),
         "speedup_2_workers": round(wall[1] / wall[2], 2),
-    }, indent=2))
+    }, args.out)
 
 
 if __name__ == "__main__":
