@@ -251,6 +251,25 @@ def _peak_field(x, sr, gain, amp, omega, h0, half, y, v, u, q, quarter, refine, 
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
+def _tail_is_inert(work, ns, stop_width, s_next, half, y, h0, d_lo, d_hi):
+    """True when no later extremum of a segment's tail can switch a hysteron.
+
+    ``work[:ns]`` is the dominant-extrema stack of the history from the envelope
+    peak on; the test is the one described in :func:`segment_field`.
+    """
+    # with >= 3 entries an earlier, larger extremum of this same history bounds the top
+    # pair, so the top pair equals that of the segment's complete stack
+    if ns < 3 or abs(work[ns - 1] - work[ns - 2]) >= stop_width or s_next >= -half:
+        return False
+    # every later extremum lies in h0 k(s_next) [min(d_lo, 0), max(d_hi, 0)];
+    # 1e-6: headroom for the quadratic model of a refined extremum
+    reach = h0 * _k(s_next, half, y) * (1.0 + 1e-6)
+    pair_hi = max(work[ns - 1], work[ns - 2])
+    pair_lo = min(work[ns - 1], work[ns - 2])
+    return reach * max(d_hi, 0.0) < pair_hi and reach * min(d_lo, 0.0) > pair_lo
+
+
+@numba.njit(cache=True, inline="always", _nrt=False)
 def segment_field(x, sr, gain, amp, fb, h0, gap, spacing, v, window, u, mode, out, ktab,
                   stop_width=0.0, work=NO_WORK, drive=NO_DRIVE):
     """Fill ``out`` with the field history of the segment at ``u``; return the count.
@@ -331,9 +350,13 @@ def segment_field(x, sr, gain, amp, fb, h0, gap, spacing, v, window, u, mode, ou
     lo = math.inf
     n_post = q1 - qc + 1
     ns = 0             # length of the dominant-extrema stack of the later history
-    have_range = False  # range of the audio over the tail, found at the first stop test
-    d_hi = 0.0
     d_lo = 0.0
+    d_hi = 0.0
+    if stop_width > 0.0:
+        # range of the drive over the tail, which bounds every later extremum
+        xlo, xhi = _min_max(x, u / v, t1, sr)
+        d_hi = max(gain * xlo, gain * xhi) + abs(amp)
+        d_lo = min(gain * xlo, gain * xhi) - abs(amp)
     for q in range(qc, q1 + 1):
         h = _peak_field(x, sr, gain, amp, omega, h0, half, spacing, v, u, q, quarter, refine,
                         ktab, drive)
@@ -344,25 +367,11 @@ def segment_field(x, sr, gain, amp, fb, h0, gap, spacing, v, window, u, mode, ou
             lo = h
         if stop_width > 0.0:
             ns = push_extremum(work, ns, h)
-            # with >= 3 entries an earlier, larger extremum of this same history bounds the
-            # top pair, so the top pair equals that of the segment's complete stack
-            if ns >= 3 and abs(work[ns - 1] - work[ns - 2]) < stop_width:
-                # the nearest later extremum can sit an eighth period before its bias peak
-                s_next = u - v * ((2.0 * q + 3.0) * quarter - 0.5 * quarter)
-                if s_next < -half:
-                    if not have_range:
-                        xlo, xhi = _min_max(x, u / v, t1, sr)
-                        d_hi = max(gain * xlo, gain * xhi) + abs(amp)
-                        d_lo = min(gain * xlo, gain * xhi) - abs(amp)
-                        have_range = True
-                    # every later extremum lies in h0 k(s_next) [min(d_lo, 0), max(d_hi, 0)];
-                    # 1e-6: headroom for the quadratic model of a refined extremum
-                    reach = h0 * _k(s_next, half, spacing) * (1.0 + 1e-6)
-                    pair_hi = max(work[ns - 1], work[ns - 2])
-                    pair_lo = min(work[ns - 1], work[ns - 2])
-                    if reach * max(d_hi, 0.0) < pair_hi and reach * min(d_lo, 0.0) > pair_lo:
-                        n_post = q - qc + 1
-                        break
+            # the nearest later extremum can sit an eighth period before its bias peak
+            s_next = u - v * ((2.0 * q + 3.0) * quarter - 0.5 * quarter)
+            if _tail_is_inert(work, ns, stop_width, s_next, half, spacing, h0, d_lo, d_hi):
+                n_post = q - qc + 1
+                break
     # walk back while an earlier extremum could still reach outside [lo, hi]
     # largest |x| over the input samples that the earlier extrema can interpolate from
     xlo, xhi = _min_max(x, t0, (2.0 * qc + 1.0) * quarter + quarter, sr)
