@@ -40,7 +40,7 @@ $(STAMP):
 	"$(PY)" -m pip install --quiet --upgrade pip
 	"$(PY)" -m pip install --quiet -r requirements.lock
 	"$(PY)" -m pip install --quiet --no-deps -r requirements-nodeps.lock
-	"$(PY)" -c "import torch, torchaudio, numba, h5py, soundfile, papermill, jupyter_book, mathjax, tinysoundfont"
+	"$(PY)" -c "import torch, torchaudio, numba, h5py, hdf5plugin, soundfile, papermill, jupyter_book, mathjax, tinysoundfont"
 	touch "$(STAMP)"
 	@echo "[setup] ready: $(PY)"
 
