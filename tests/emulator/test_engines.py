@@ -61,8 +61,8 @@ def test_engines_agree_on_a_real_clip_excerpt(n, tone):
     bf = Emulator(EmulatorParams(preisach_n=n, engine="hysterons"), cache_dir=False)
     positions = ev.segment_positions(x.size / sr)[200:230]
     kw = ev.field_kwargs(x)
-    a, _ = ev.operator.record(x, sr, positions=positions, **kw)
-    b, _ = bf.operator.record(x, sr, positions=positions, **kw)
+    a = ev.operator.record(x, sr, positions=positions, **kw)
+    b = bf.operator.record(x, sr, positions=positions, **kw)
     assert np.ptp(a) > 0.01                      # a non-trivial excerpt
     assert np.max(np.abs(a - b)) <= 1e-12
 
@@ -119,8 +119,8 @@ def test_skipping_wiped_extrema_is_exact(emulator100, tone):
     x, sr = tone
     positions = emulator100.segment_positions(x.size / sr)[::7]
     kw = emulator100.field_kwargs(x)
-    skipped, _ = emulator100.operator.record(x, sr, positions=positions, mode=0, **kw)
-    full, _ = emulator100.operator.record(x, sr, positions=positions, mode=4, **kw)
+    skipped = emulator100.operator.record(x, sr, positions=positions, mode=0, **kw)
+    full = emulator100.operator.record(x, sr, positions=positions, mode=4, **kw)
     assert np.max(np.abs(skipped - full)) <= 1e-13
 
 
@@ -129,23 +129,23 @@ def test_stopping_the_decaying_tail_is_exact_and_shortens_the_history(emulator10
     op = emulator100.operator
     positions = emulator100.segment_positions(x.size / sr)[40:400:5]
     kw = emulator100.field_kwargs(x)
-    stopped, _ = op.record(x, sr, positions=positions, **kw)
+    stopped = op.record(x, sr, positions=positions, **kw)
     width = op.stop_width
     assert width > 0.1          # the fine fit has no hysteron near alpha = beta
     try:
         op.stop_width = 0.0
-        whole, _ = op.record(x, sr, positions=positions, **kw)
+        whole = op.record(x, sr, positions=positions, **kw)
     finally:
         op.stop_width = width
     assert np.max(np.abs(stopped - whole)) <= 1e-13
-    from thesis_lib.emulator.head_field import (cached_kernel_table, field_buffer_size,
-                                                segment_field)
-    buf = np.empty(field_buffer_size(kw["window"], kw["speed"], kw["bias_hz"], sr, 0))
-    args = (x, float(sr), kw["gain"], kw["amplitude"], kw["bias_hz"], kw["h0"], kw["gap"],
-            kw["spacing"], kw["speed"], kw["window"], float(positions[30]), 0, buf,
-            cached_kernel_table(kw["gap"], kw["spacing"], kw["window"]))
-    full_count = segment_field(*args)
-    short_count = segment_field(*args, width, np.empty(buf.size))
+    from thesis_lib.emulator.head_field import (REFINED, field_buffer_size, make_drive,
+                                                make_head, segment_field)
+    buf = np.empty(field_buffer_size(kw["window"], kw["speed"], kw["bias_hz"], sr, REFINED))
+    drive = make_drive(x, sr, kw["gain"], kw["amplitude"], kw["bias_hz"], per_peak=False)
+    head = make_head(kw["h0"], kw["gap"], kw["spacing"], kw["speed"], kw["window"])
+    full_count = segment_field(drive, head, float(positions[30]), REFINED, buf)
+    short_count = segment_field(drive, head, float(positions[30]), REFINED, buf, width,
+                                np.empty(buf.size))
     assert short_count < 0.8 * full_count
 
 
@@ -162,9 +162,9 @@ def test_refined_extrema_match_dense_sampling(emulator100, tone):
     x, sr = tone
     positions = emulator100.segment_positions(x.size / sr)[300:580:4]
     kw = emulator100.field_kwargs(x)
-    dense, _ = emulator100.operator.record(x, sr, positions=positions, mode=2, **kw)
-    refined, _ = emulator100.operator.record(x, sr, positions=positions, mode=0, **kw)
-    peaks, _ = emulator100.operator.record(x, sr, positions=positions, mode=1, **kw)
+    dense = emulator100.operator.record(x, sr, positions=positions, mode=2, **kw)
+    refined = emulator100.operator.record(x, sr, positions=positions, mode=0, **kw)
+    peaks = emulator100.operator.record(x, sr, positions=positions, mode=1, **kw)
     rms = np.sqrt(np.mean(dense**2))
     err_refined = np.sqrt(np.mean((refined - dense) ** 2)) / rms
     err_peaks = np.sqrt(np.mean((peaks - dense) ** 2)) / rms

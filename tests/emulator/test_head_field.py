@@ -72,24 +72,26 @@ def test_interpolated_kernel_table_equals_the_arctangent():
 
 
 def test_per_clip_peak_drive_gives_the_same_field_as_interpolating_per_segment():
-    from thesis_lib.emulator.head_field import (cached_kernel_table, field_buffer_size,
-                                                peak_drive, segment_field)
+    from thesis_lib.emulator.head_field import (PEAKS, REFINED, REFINED_FULL,
+                                                field_buffer_size, make_drive, make_head,
+                                                segment_field)
     emu = Emulator(EmulatorParams(preisach_n=100), cache_dir=False)
     sr = 48000
     rng = np.random.default_rng(1)
     x = 0.5 * np.tanh(np.cumsum(rng.normal(0, 0.1, 4800)))
     kw = emu.field_kwargs(x)
-    drive = peak_drive(x, sr, kw["gain"], kw["bias_hz"])
-    ktab = cached_kernel_table(kw["gap"], kw["spacing"], kw["window"])
-    buf = np.empty(field_buffer_size(kw["window"], kw["speed"], kw["bias_hz"], sr, 4))
+    head = make_head(kw["h0"], kw["gap"], kw["spacing"], kw["speed"], kw["window"])
+    tabulated = make_drive(x, sr, kw["gain"], kw["amplitude"], kw["bias_hz"])
+    interpolated = make_drive(x, sr, kw["gain"], kw["amplitude"], kw["bias_hz"], per_peak=False)
+    assert tabulated.peaks.shape[0] > 0 and interpolated.peaks.shape[0] == 0
+    buf = np.empty(field_buffer_size(kw["window"], kw["speed"], kw["bias_hz"], sr, REFINED_FULL))
     # segments before, inside and past the end of the clip
     for u in (-5e-6, 3e-6, 0.5 * x.size / sr * kw["speed"], x.size / sr * kw["speed"] + 8e-6):
-        for mode in (0, 1, 4):
-            args = (x, float(sr), kw["gain"], kw["amplitude"], kw["bias_hz"], kw["h0"],
-                    kw["gap"], kw["spacing"], kw["speed"], kw["window"], u, mode)
-            n1 = segment_field(*args, buf, ktab)
+        for mode in (REFINED, PEAKS, REFINED_FULL):
+            n1 = segment_field(interpolated, head, u, mode, buf)
             a = buf[:n1].copy()
-            n2 = segment_field(*args, buf, ktab, 0.0, np.zeros(1), drive)
+            n2 = segment_field(tabulated, head, u, mode, buf)
+            # the same products of the same interpolated samples: equal to the last bit
             assert n1 == n2 and np.array_equal(a, buf[:n2])
 
 

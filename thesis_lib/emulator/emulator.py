@@ -23,7 +23,7 @@ import numpy as np
 from .bias import bias_amplitude
 from .degradations import aging_tail, dropouts, print_through
 from .engines import PreisachOperator
-from .head_field import cached_kernel_table, karlqvist_kernel, segment_field
+from .head_field import PEAKS, REFINED, HeadField, karlqvist_kernel
 from .measurement_noise import MeasurementNoise
 from .params import EmulatorParams
 from .preisach import load_model
@@ -99,17 +99,15 @@ class Emulator:
 
     def field_history(self, x, sample_rate, position_m, mode=None):
         """Field samples seen by the segment at ``position_m`` (f1∘f2 for one segment)."""
-        from .head_field import field_buffer_size
         x = _validated(x, sample_rate)
         kw = self.field_kwargs(x)
-        mode = (0 if self.params.newton_refine else 1) if mode is None else mode
-        buf = np.empty(field_buffer_size(kw["window"], kw["speed"], kw["bias_hz"],
-                                         sample_rate, mode))
-        n = segment_field(x, float(sample_rate), kw["gain"], kw["amplitude"], kw["bias_hz"],
-                          kw["h0"], kw["gap"], kw["spacing"], kw["speed"], kw["window"],
-                          float(position_m), int(mode), buf,
-                          cached_kernel_table(kw["gap"], kw["spacing"], kw["window"]))
-        return buf[:n].copy()
+        mode = self._history_mode() if mode is None else mode
+        head = HeadField(kw["h0"], kw["gap"], kw["spacing"], kw["speed"], kw["window"])
+        return head.history(x, sample_rate, position_m, kw["amplitude"], kw["bias_hz"],
+                            kw["gain"], mode=mode)
+
+    def _history_mode(self):
+        return REFINED if self.params.newton_refine else PEAKS
 
     def warmup(self) -> float:
         """Compile (or load from the numba cache) every kernel; return the seconds it took."""
@@ -140,14 +138,15 @@ class Emulator:
         rngs = _streams(seed)
         positions = self.segment_positions(duration)
         timings = {}
-        mode = 0 if p.newton_refine else 1
+        mode = self._history_mode()
         k = p.segment_subsamples
         offsets = ((np.arange(k) + 0.5) / k - 0.5) * p.segment_m
         points = (positions[:, None] + offsets[None, :]).ravel()
-        m_points, seconds = self.operator.record(x, sample_rate, positions=points, mode=mode,
-                                                 tail=self.tail, **self.field_kwargs(x))
+        t0 = time.perf_counter()
+        m_points = self.operator.record(x, sample_rate, positions=points, mode=mode,
+                                        tail=self.tail, **self.field_kwargs(x))
+        timings["hysteresis"] = time.perf_counter() - t0
         m_hist = np.asarray(m_points).reshape(positions.size, k).mean(axis=1)
-        timings["hysteresis"] = seconds
         t0 = time.perf_counter()
         m = tape_noise(m_hist, p.particles_mean, p.packing_fraction, rngs["tape_noise"],
                        p.tape_noise)

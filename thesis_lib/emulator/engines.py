@@ -47,17 +47,32 @@ References
 from __future__ import annotations
 
 import math
-import time
+from collections import namedtuple
 
 import numba
 import numpy as np
 
 from .extrema import push_extremum
-from .head_field import (NO_DRIVE, NO_WORK, PEAKS, PEAKS_FULL, REFINED, REFINED_FULL,
-                         cached_kernel_table, field_buffer_size, peak_drive, segment_field)
+from .head_field import (NO_WORK, PEAKS, PEAKS_FULL, REFINED, REFINED_FULL, field_buffer_size,
+                         make_drive, make_head, segment_field)
+from .params import ENGINES
 from .preisach import PreisachModel, ac_erase_sequence
 
-ENGINES = ("everett", "hysterons")
+#: The arrays of an :class:`EverettIndex`, as its kernels read them (see the class).
+EverettTables = namedtuple("EverettTables", [
+    "ha", "hb", "hw",            # hysterons sorted by cell, column-major
+    "binptr",                    # first hysteron of each (column, row) cell
+    "colpre",                    # 2-D prefix sums of the cell weights
+    "rptr", "rb", "rw",          # the same hysterons sorted row-major (beta and weight)
+    "axis_a", "ga",              # column axis table and column count
+    "axis_b", "gb",              # row axis table and row count
+    "total_weight",              # sum of all weights (normalises M/M_s)
+])
+#: Explicit hysteron states for the brute-force engine.
+Hysterons = namedtuple("Hysterons", ["alpha", "beta", "weight", "total_weight"])
+#: Per-call work arrays of the record kernels: field samples, tail-stop stack, the
+#: dominant-extrema stack and the column/row index scratch of :func:`_up_weight`.
+Scratch = namedtuple("Scratch", ["buf", "work", "stack", "ic"])
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
@@ -100,31 +115,33 @@ def _row(value, axis_b, gb):
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
-def _const_range(c1, c2, ell, jb, colpre, rptr, rb, rw, ga, gb):
+def _const_range(c1, c2, ell, jb, tab):
     """Up-weight of columns c1..c2 whose staircase value is the constant ``ell`` (in row ``jb``)."""
-    total = colpre[jb, c2 + 1] - colpre[jb, c1]
-    if jb < gb:
+    total = tab.colpre[jb, c2 + 1] - tab.colpre[jb, c1]
+    if jb < tab.gb:
         # boundary row: only its hysterons inside the column range, stored contiguously
-        for h in range(rptr[jb * ga + c1], rptr[jb * ga + c2 + 1]):
+        rb, rw = tab.rb, tab.rw
+        for h in range(tab.rptr[jb * tab.ga + c1], tab.rptr[jb * tab.ga + c2 + 1]):
             total += rw[h] if rb[h] < ell else 0.0
     return total
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
-def _explicit_column(i, p, q, stack, n, jr, ha, hb, hw, binptr, colpre, gb):
+def _explicit_column(i, p, q, stack, n, jr, tab):
     """Up-weight of column i, which contains the maxima p..q-1: resolve the crossed rows.
 
     ``jr[k]`` is the row of the k-th staircase value (``gb`` for +inf).
     """
+    ha, hb, hw, gb = tab.ha, tab.hb, tab.hw, tab.gb
     total = 0.0
     if p == 0:
         jmin = 0
     else:
         jmin = jr[p - 1]
-        total += colpre[jmin, i + 1] - colpre[jmin, i]
+        total += tab.colpre[jmin, i + 1] - tab.colpre[jmin, i]
     jmax = min(jr[q - 1], gb - 1)
-    h0 = binptr[i * gb + jmin]
-    h1 = binptr[i * gb + jmax + 1]
+    h0 = tab.binptr[i * gb + jmin]
+    h1 = tab.binptr[i * gb + jmax + 1]
     if q == p + 1:
         # the common case: one maximum M in the column, L = ell_in if alpha <= M else ell_out
         m = stack[2 * p]
@@ -149,8 +166,7 @@ def _explicit_column(i, p, q, stack, n, jr, ha, hb, hw, binptr, colpre, gb):
 # inlined at numba-IR level and compiled without the numba runtime: with it, every array
 # argument cost an atomic reference-count update per call, which dominated the time
 @numba.njit(cache=True, inline="always", _nrt=False)
-def _up_weight(stack, n, ha, hb, hw, binptr, colpre, rptr, rb, rw, axis_a, ga, axis_b, gb,
-               ic):
+def _up_weight(stack, n, tab, ic):
     """Exact Σ_h w_h [β_h < L(α_h)] for the staircase encoded in ``stack[:n]``.
 
     Columns between two consecutive maxima share one staircase value and are
@@ -158,13 +174,14 @@ def _up_weight(stack, n, ha, hb, hw, binptr, colpre, rptr, rb, rw, axis_a, ga, a
     a column that contains a maximum is resolved hysteron by hysteron over the
     rows the staircase crosses.
     """
+    ga = tab.ga
     nmax = (n + 1) // 2
     # column of every maximum and row of every staircase value, each found once;
     # ``ic`` holds at least n + 2 entries
     jr = ic[nmax:]
     for k in range(nmax):
-        ic[k] = _bin(stack[2 * k], axis_a, ga)
-        jr[k] = _row(_threshold(stack, n, k), axis_b, gb)
+        ic[k] = _bin(stack[2 * k], tab.axis_a, ga)
+        jr[k] = _row(_threshold(stack, n, k), tab.axis_b, tab.gb)
     total = 0.0
     p = 0
     top = ga - 1          # highest column not yet accounted for
@@ -176,17 +193,15 @@ def _up_weight(stack, n, ha, hb, hw, binptr, colpre, rptr, rb, rw, axis_a, ga, a
         if c < 0:         # this and all later maxima lie below every alpha
             break
         if p > 0 and top > c:
-            total += _const_range(c + 1, top, _threshold(stack, n, p - 1), jr[p - 1], colpre,
-                                  rptr, rb, rw, ga, gb)
+            total += _const_range(c + 1, top, _threshold(stack, n, p - 1), jr[p - 1], tab)
         q = p
         while q < nmax and ic[q] == c:
             q += 1
-        total += _explicit_column(c, p, q, stack, n, jr, ha, hb, hw, binptr, colpre, gb)
+        total += _explicit_column(c, p, q, stack, n, jr, tab)
         top = c - 1
         p = q
     if p > 0 and top >= 0:
-        total += _const_range(0, top, _threshold(stack, n, p - 1), jr[p - 1], colpre, rptr, rb,
-                              rw, ga, gb)
+        total += _const_range(0, top, _threshold(stack, n, p - 1), jr[p - 1], tab)
     return total
 
 
@@ -216,14 +231,12 @@ def _apply_field(state, ha, hb, h):
 
 # ------------------------------------------------------------------ per-segment kernels
 @numba.njit(cache=True, _nrt=False)
-def _everett_record(x, sr, gain, amp, fb, h0, gap, spacing, v, window, positions, mode, ktab,
-                    drive, tail, stop_width, work,
-                    init_stack, ha, hb, hw, binptr, colpre, rptr, rb, rw, axis_a, ga,
-                    axis_b, gb, total_weight, buf, stack, ic, out):
+def _everett_record(drive, head, positions, mode, tail, stop_width, init_stack, tab, scratch,
+                    out):
+    stack, buf = scratch.stack, scratch.buf
     n_init = init_stack.size
     for j in range(positions.size):
-        m = segment_field(x, sr, gain, amp, fb, h0, gap, spacing, v, window, positions[j],
-                          mode, buf, ktab, stop_width, work, drive)
+        m = segment_field(drive, head, positions[j], mode, buf, stop_width, scratch.work)
         for i in range(n_init):
             stack[i] = init_stack[i]
         s = n_init
@@ -231,47 +244,39 @@ def _everett_record(x, sr, gain, amp, fb, h0, gap, spacing, v, window, positions
             s = push_extremum(stack, s, buf[i])
         for i in range(tail.size):
             s = push_extremum(stack, s, tail[i])
-        up = _up_weight(stack, s, ha, hb, hw, binptr, colpre, rptr, rb, rw, axis_a, ga,
-                        axis_b, gb, ic)
-        out[j] = _magnetisation(up, total_weight)
+        out[j] = _magnetisation(_up_weight(stack, s, tab, scratch.ic), tab.total_weight)
 
 
 @numba.njit(cache=True, _nrt=False)
-def _hysterons_record(x, sr, gain, amp, fb, h0, gap, spacing, v, window, positions, mode, ktab,
-                      drive, tail,
-                      init_state, ha, hb, hw, total_weight, buf, state, out):
+def _hysterons_record(drive, head, positions, mode, tail, init_state, hys, buf, state, out):
     for j in range(positions.size):
-        m = segment_field(x, sr, gain, amp, fb, h0, gap, spacing, v, window, positions[j],
-                          mode, buf, ktab, 0.0, NO_WORK, drive)
+        m = segment_field(drive, head, positions[j], mode, buf, 0.0, NO_WORK)
         for i in range(state.size):
             state[i] = init_state[i]
         for i in range(m):
-            _apply_field(state, ha, hb, buf[i])
+            _apply_field(state, hys.alpha, hys.beta, buf[i])
         for i in range(tail.size):
-            _apply_field(state, ha, hb, tail[i])
-        out[j] = _state_magnetisation(state, hw, total_weight)
+            _apply_field(state, hys.alpha, hys.beta, tail[i])
+        out[j] = _state_magnetisation(state, hys.weight, hys.total_weight)
 
 
 @numba.njit(cache=True, _nrt=False)
-def _everett_trace(fields, init_stack, ha, hb, hw, binptr, colpre, rptr, rb, rw, axis_a,
-                   ga, axis_b, gb, total_weight, stack, ic, out):
+def _everett_trace(fields, init_stack, tab, stack, ic, out):
     s = init_stack.size
     for i in range(s):
         stack[i] = init_stack[i]
     for t in range(fields.size):
         s = push_extremum(stack, s, fields[t])
-        up = _up_weight(stack, s, ha, hb, hw, binptr, colpre, rptr, rb, rw, axis_a, ga,
-                        axis_b, gb, ic)
-        out[t] = _magnetisation(up, total_weight)
+        out[t] = _magnetisation(_up_weight(stack, s, tab, ic), tab.total_weight)
 
 
 @numba.njit(cache=True, _nrt=False)
-def _hysterons_trace(fields, init_state, ha, hb, hw, total_weight, state, out):
+def _hysterons_trace(fields, init_state, hys, state, out):
     for i in range(state.size):
         state[i] = init_state[i]
     for t in range(fields.size):
-        _apply_field(state, ha, hb, fields[t])
-        out[t] = _state_magnetisation(state, hw, total_weight)
+        _apply_field(state, hys.alpha, hys.beta, fields[t])
+        out[t] = _state_magnetisation(state, hys.weight, hys.total_weight)
 
 
 # --------------------------------------------------------------------------- the index
@@ -332,9 +337,9 @@ class EverettIndex:
         rcounts = np.bincount(rcell, minlength=self.ga * self.gb)
         self.rptr = np.concatenate([[0], np.cumsum(rcounts)]).astype(np.int32)
 
-    def arrays(self):
-        return (self.ha, self.hb, self.hw, self.binptr, self.colpre, self.rptr,
-                self.rb, self.rw, self.axis_a, self.ga, self.axis_b, self.gb)
+        self.tables = EverettTables(self.ha, self.hb, self.hw, self.binptr, self.colpre,
+                                    self.rptr, self.rb, self.rw, self.axis_a, self.ga,
+                                    self.axis_b, self.gb, float(np.sum(w)))
 
 
 def _axis_table(values, g, density_mix, lut_per_cell=4):
@@ -400,6 +405,7 @@ class PreisachOperator:
                       else np.zeros(0))
         self.total_weight = float(np.sum(model.weight))
         self.index = EverettIndex(model, grid) if engine == "everett" else None
+        self.hysterons = Hysterons(model.alpha, model.beta, model.weight, self.total_weight)
         # no hysteron lies closer than this to the alpha = beta line: field oscillations
         # narrower than it switch nothing (used to stop a segment's decaying tail early)
         self.stop_width = float(np.min(model.alpha - model.beta))
@@ -426,12 +432,10 @@ class PreisachOperator:
         if self.engine == "everett":
             stack = np.empty(self.init_stack.size + fields.size + 4)
             ic = np.empty(stack.size + 2, dtype=np.int64)
-            _everett_trace(fields, self.init_stack, *self.index.arrays(), self.total_weight,
-                           stack, ic, out)
+            _everett_trace(fields, self.init_stack, self.index.tables, stack, ic, out)
         else:
-            m = self.model
-            _hysterons_trace(fields, self.init_state, m.alpha, m.beta, m.weight,
-                             self.total_weight, np.empty(m.size), out)
+            _hysterons_trace(fields, self.init_state, self.hysterons, np.empty(self.model.size),
+                             out)
         return out
 
     def final(self, fields) -> float:
@@ -442,7 +446,7 @@ class PreisachOperator:
         if self.engine == "everett":
             stack = self.dominant_extrema(fields)
             ic = np.empty(stack.size + 2, dtype=np.int64)
-            return float(_magnetisation(_up_weight(stack, stack.size, *self.index.arrays(), ic),
+            return float(_magnetisation(_up_weight(stack, stack.size, self.index.tables, ic),
                                         self.total_weight))
         return float(self.trace(fields)[-1])
 
@@ -466,34 +470,31 @@ class PreisachOperator:
         return self.trace(fields) + self.model.chi_rev * fields
 
     def record(self, x, sr, *, gain, amplitude, bias_hz, h0, gap, spacing, speed, window,
-               positions, mode=0, tail=None):
+               positions, mode=REFINED, tail=None):
         """Remanence M_j^hist of every segment at ``positions`` (metres) written by drive ``x``.
 
-        Returns ``(remanence, seconds)``; see :func:`thesis_lib.emulator.head_field.segment_field`
-        for ``mode``. ``tail`` is a field sequence applied to every segment after it left
-        the head (used by the thermal-aging degradation).
+        See :func:`thesis_lib.emulator.head_field.segment_field` for ``mode``. ``tail``
+        is a field sequence applied to every segment after it left the head (used by
+        the thermal-aging degradation).
         """
-        x = np.ascontiguousarray(x, dtype=np.float64)
         positions = np.ascontiguousarray(positions, dtype=np.float64)
         tail = np.zeros(0) if tail is None else np.ascontiguousarray(tail, dtype=np.float64)
+        mode = int(mode)
         if self.engine == "hysterons":
             # the reference replays every extremum of the window: it relies on neither the
             # wiping-out skip nor the tail stop, so equal results also check those two
-            mode = {REFINED: REFINED_FULL, PEAKS: PEAKS_FULL}.get(int(mode), int(mode))
+            mode = {REFINED: REFINED_FULL, PEAKS: PEAKS_FULL}.get(mode, mode)
+        drive = make_drive(x, sr, gain, amplitude, bias_hz)
+        head = make_head(h0, gap, spacing, speed, window)
         buf = np.empty(field_buffer_size(window, speed, bias_hz, sr, mode))
         out = np.empty(positions.size)
-        common = (x, float(sr), float(gain), float(amplitude), float(bias_hz), float(h0),
-                  float(gap), float(spacing), float(speed), float(window), positions, int(mode),
-                  cached_kernel_table(gap, spacing, window),
-                  peak_drive(x, sr, gain, bias_hz) if amplitude != 0 else NO_DRIVE, tail)
-        t0 = time.perf_counter()
         if self.engine == "everett":
             stack = np.empty(self.init_stack.size + buf.size + tail.size + 4)
-            ic = np.empty(stack.size + 2, dtype=np.int64)
-            _everett_record(*common, self.stop_width, np.empty(buf.size + 4), self.init_stack,
-                            *self.index.arrays(), self.total_weight, buf, stack, ic, out)
+            scratch = Scratch(buf, np.empty(buf.size + 4), stack,
+                              np.empty(stack.size + 2, dtype=np.int64))
+            _everett_record(drive, head, positions, mode, tail, self.stop_width,
+                            self.init_stack, self.index.tables, scratch, out)
         else:
-            m = self.model
-            _hysterons_record(*common, self.init_state, m.alpha, m.beta, m.weight,
-                              self.total_weight, buf, np.empty(m.size), out)
-        return out, time.perf_counter() - t0
+            _hysterons_record(drive, head, positions, mode, tail, self.init_state,
+                              self.hysterons, buf, np.empty(self.model.size), out)
+        return out

@@ -6,7 +6,7 @@ A segment at tape coordinate u passes the gap centre at t = u/v and sees
     k(s) = (atan((s + g/2)/y) − atan((s − g/2)/y)) / π,
 
 the longitudinal Karlqvist field at spacing y below a gap of length g,
-normalised so that ∫ k(s) ds = g (DESIGN.md §4). Only |s| < window matters.
+normalised so that ∫ k(s) ds = g. Only |s| < window matters.
 
 The Preisach stage depends only on the sequence of field *extrema*, so the
 field history of a segment is generated directly as its extrema: with bias on,
@@ -16,6 +16,10 @@ extremum because the envelope k(u − vt) moves during the peak); with bias off,
 the field at every input sample inside the window. The functions here are
 numba-compiled so the engines can call them per segment without building a
 (segments × extrema) array.
+
+What travels together is grouped into two named tuples that numba passes by
+value: :class:`Head` (the geometry of the write head and its kernel table) and
+:class:`Drive` (the audio, its gain, the bias and the per-peak drive table).
 
 References
 ----------
@@ -27,6 +31,7 @@ References
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
 import numba
 import numpy as np
@@ -42,6 +47,30 @@ NO_DRIVE = np.zeros((0, 2))
 
 #: Samples per bias period of the dense reference field history.
 DENSE_SAMPLES_PER_PERIOD = 256
+#: Samples per input sample of the dense reference history when the bias is off.
+DENSE_SAMPLES_PER_INPUT = 16
+
+#: History modes of :func:`segment_field`.
+REFINED, PEAKS, DENSE, PEAKS_FULL, REFINED_FULL = 0, 1, 2, 3, 4
+#: The write head: field scale ``h0`` (coercivity units per unit drive), half gap ``half``,
+#: spacing ``y``, tape speed ``v`` and field window (all SI), and its :func:`kernel_table`.
+Head = namedtuple("Head", ["h0", "half", "y", "v", "window", "ktab"])
+#: The drive: audio ``x`` sampled at ``sr``, input ``gain``, bias amplitude ``amp`` and
+#: frequency ``fb``, and the per-peak table ``peaks`` (:func:`peak_drive` or :data:`NO_DRIVE`).
+Drive = namedtuple("Drive", ["x", "sr", "gain", "amp", "fb", "peaks"])
+
+
+def make_head(h0, gap, spacing, speed, window, *, exact=False):
+    """A :class:`Head` from SI values; ``exact`` uses the arctangent instead of the table."""
+    ktab = NO_TABLE if exact else cached_kernel_table(gap, spacing, window)
+    return Head(float(h0), 0.5 * float(gap), float(spacing), float(speed), float(window), ktab)
+
+
+def make_drive(x, sr, gain, amplitude, bias_hz, *, per_peak=True):
+    """A :class:`Drive`; ``per_peak`` tabulates the drive at every bias peak once per clip."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    peaks = (peak_drive(x, sr, gain, bias_hz) if per_peak and amplitude != 0 else NO_DRIVE)
+    return Drive(x, float(sr), float(gain), float(amplitude), float(bias_hz), peaks)
 
 
 def karlqvist_kernel(s, gap, spacing):
@@ -55,10 +84,6 @@ def karlqvist_kernel(s, gap, spacing):
     s = np.asarray(s, dtype=np.float64)
     half = 0.5 * gap
     return (np.arctan((s + half) / spacing) - np.arctan((s - half) / spacing)) / np.pi
-
-
-#: History modes of :func:`segment_field`.
-REFINED, PEAKS, DENSE, PEAKS_FULL, REFINED_FULL = 0, 1, 2, 3, 4
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
@@ -146,9 +171,11 @@ def _min_max(x, ta, tb, sr):
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
-def _field(x, sr, gain, amp, omega, h0, half, y, v, u, t):
-    xv, _ = _audio(x, sr, t)
-    return h0 * (gain * xv + amp * math.sin(omega * t)) * _k(u - v * t, half, y)
+def _field(drive, head, u, t):
+    """Exact field H(u, t) (arctangent kernel, audio interpolated)."""
+    xv, _ = _audio(drive.x, drive.sr, t)
+    bias = drive.amp * math.sin(2.0 * math.pi * drive.fb * t)
+    return head.h0 * (drive.gain * xv + bias) * _k(u - head.v * t, head.half, head.y)
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
@@ -211,47 +238,50 @@ def peak_drive(x, sr, gain, bias_hz):
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
-def _peak_field(x, sr, gain, amp, omega, h0, half, y, v, u, q, quarter, refine, ktab, drive):
+def _peak_field(drive, head, u, q, refine):
     """Field at the q-th bias peak (sin = +1 for even q, -1 for odd q), optionally Newton-refined.
 
     The refined value is the extremum of the local quadratic model of H(t) at the
     peak, H − H'²/(2H''), i.e. the field after one Newton step on dH/dt = 0 to
     second order (the step moves the envelope by ~0.03 µm, so the neglected
-    third-order term is ~1e-7 relative). ``drive`` is :func:`peak_drive` of the
-    clip or :data:`NO_DRIVE` (then the audio is interpolated here).
+    third-order term is ~1e-7 relative). The drive at the peak comes from
+    ``drive.peaks`` when the clip's table is there, else the audio is interpolated.
     """
+    quarter = 0.25 / drive.fb
     t = (2.0 * q + 1.0) * quarter
     sgn = 1.0 if q % 2 == 0 else -1.0
-    s = u - v * t
-    if drive.shape[0] > 0:
-        if 0 <= q < drive.shape[0]:
-            gx = drive[q, 0]
-            d1 = drive[q, 1]
+    s = u - head.v * t
+    peaks = drive.peaks
+    if peaks.shape[0] > 0:
+        if 0 <= q < peaks.shape[0]:
+            gx = peaks[q, 0]
+            d1 = peaks[q, 1]
         else:
             gx = 0.0
             d1 = 0.0
     else:
-        xv, xs = _audio(x, sr, t)
-        gx = gain * xv
-        d1 = gain * xs
-    d = gx + amp * sgn
+        xv, xs = _audio(drive.x, drive.sr, t)
+        gx = drive.gain * xv
+        d1 = drive.gain * xs
+    d = gx + drive.amp * sgn
     if not refine:
-        return h0 * d * _k_fast(s, half, y, ktab)
-    kk, dk, d2k = _k_derivs(s, half, y, ktab)
+        return head.h0 * d * _k_fast(s, head.half, head.y, head.ktab)
+    kk, dk, d2k = _k_derivs(s, head.half, head.y, head.ktab)
     # derivatives of D(t) = g x(t) + A sin(wt) and K(t) = k(u - vt) at the peak (cos(wt) = 0)
-    d2 = -amp * omega * omega * sgn
-    k1 = -v * dk
-    k2 = v * v * d2k
+    omega = 2.0 * math.pi * drive.fb
+    d2 = -drive.amp * omega * omega * sgn
+    k1 = -head.v * dk
+    k2 = head.v * head.v * d2k
     h1 = d1 * kk + d * k1
     h2 = d2 * kk + 2.0 * d1 * k1 + d * k2
     # accept only a genuine extremum whose step stays within an eighth of a period
     if h2 == 0.0 or h2 * d >= 0.0 or abs(h1) >= 0.5 * quarter * abs(h2):
-        return h0 * d * kk
-    return h0 * (d * kk - 0.5 * h1 * h1 / h2)
+        return head.h0 * d * kk
+    return head.h0 * (d * kk - 0.5 * h1 * h1 / h2)
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
-def _tail_is_inert(work, ns, stop_width, s_next, half, y, h0, d_lo, d_hi):
+def _tail_is_inert(work, ns, stop_width, s_next, head, d_lo, d_hi):
     """True when no later extremum of a segment's tail can switch a hysteron.
 
     ``work[:ns]`` is the dominant-extrema stack of the history from the envelope
@@ -259,30 +289,30 @@ def _tail_is_inert(work, ns, stop_width, s_next, half, y, h0, d_lo, d_hi):
     """
     # with >= 3 entries an earlier, larger extremum of this same history bounds the top
     # pair, so the top pair equals that of the segment's complete stack
-    if ns < 3 or abs(work[ns - 1] - work[ns - 2]) >= stop_width or s_next >= -half:
+    if ns < 3 or abs(work[ns - 1] - work[ns - 2]) >= stop_width or s_next >= -head.half:
         return False
     # every later extremum lies in h0 k(s_next) [min(d_lo, 0), max(d_hi, 0)];
     # 1e-6: headroom for the quadratic model of a refined extremum
-    reach = h0 * _k(s_next, half, y) * (1.0 + 1e-6)
+    reach = head.h0 * _k(s_next, head.half, head.y) * (1.0 + 1e-6)
     pair_hi = max(work[ns - 1], work[ns - 2])
     pair_lo = min(work[ns - 1], work[ns - 2])
     return reach * max(d_hi, 0.0) < pair_hi and reach * min(d_lo, 0.0) > pair_lo
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
-def segment_field(x, sr, gain, amp, fb, h0, gap, spacing, v, window, u, mode, out, ktab,
-                  stop_width=0.0, work=NO_WORK, drive=NO_DRIVE):
+def segment_field(drive, head, u, mode, out, stop_width=0.0, work=NO_WORK):
     """Fill ``out`` with the field history of the segment at ``u``; return the count.
 
-    ``mode`` REFINED (0): bias-peak samples refined by one Newton step; PEAKS (1):
-    bias-peak samples without refinement; DENSE (2): dense reference,
-    ``DENSE_SAMPLES_PER_PERIOD`` per bias period (16 per input sample when the bias
-    is off); PEAKS_FULL (3) and REFINED_FULL (4): as PEAKS and REFINED but keeping
-    every extremum of the window (what the brute-force engine replays).
-    With ``amp == 0`` the peak modes sample the field at the input sample times.
+    ``mode`` REFINED: bias-peak samples refined by one Newton step; PEAKS:
+    bias-peak samples without refinement; DENSE: dense reference,
+    ``DENSE_SAMPLES_PER_PERIOD`` per bias period (``DENSE_SAMPLES_PER_INPUT`` per
+    input sample when the bias is off); PEAKS_FULL and REFINED_FULL: as PEAKS and
+    REFINED but keeping every extremum of the window (what the brute-force engine
+    replays). With ``drive.amp == 0`` the peak modes sample the field at the input
+    sample times.
 
-    In modes 0 and 1 two parts of the history that cannot switch any hysteron
-    are left out:
+    In modes REFINED and PEAKS two parts of the history that cannot switch any
+    hysteron are left out:
 
     * the extrema before the envelope peak that are provably wiped out: once the
       envelope bound h0 (g max|x| + A) k(s) of every earlier extremum lies inside
@@ -297,25 +327,25 @@ def segment_field(x, sr, gain, amp, fb, h0, gap, spacing, v, window, u, mode, ou
       passes the model's smallest alpha - beta; the dominant pair is tracked on
       the small stack ``work`` (at least the size of ``out``).
 
-    ``ktab`` is a :func:`kernel_table` (or :data:`NO_TABLE` for the exact arctangent),
-    ``drive`` a :func:`peak_drive` of ``x`` (or :data:`NO_DRIVE`). All lengths in metres, times in seconds, fields in coercivity units.
+    ``drive`` is a :class:`Drive`, ``head`` a :class:`Head`. All lengths in metres,
+    times in seconds, fields in coercivity units.
     """
-    half = 0.5 * gap
-    t0 = (u - window) / v
-    t1 = (u + window) / v
-    omega = 2.0 * math.pi * fb
+    x, sr, gain, amp, fb = drive.x, drive.sr, drive.gain, drive.amp, drive.fb
+    v = head.v
+    t0 = (u - head.window) / v
+    t1 = (u + head.window) / v
     n = 0
-    if mode == 2:
+    if mode == DENSE:
         if amp != 0.0:
-            dt = 1.0 / (fb * 256.0)
+            dt = 1.0 / (fb * DENSE_SAMPLES_PER_PERIOD)
         else:
-            dt = 1.0 / (sr * 16.0)
+            dt = 1.0 / (sr * DENSE_SAMPLES_PER_INPUT)
         i0 = int(math.ceil(t0 / dt))
         i1 = int(math.floor(t1 / dt))
         for i in range(i0, i1 + 1):
             if n >= out.size:
                 break
-            out[n] = _field(x, sr, gain, amp, omega, h0, half, spacing, v, u, i * dt)
+            out[n] = _field(drive, head, u, i * dt)
             n += 1
         return n
     if amp == 0.0:
@@ -324,19 +354,18 @@ def segment_field(x, sr, gain, amp, fb, h0, gap, spacing, v, window, u, mode, ou
         for i in range(i0, i1 + 1):
             if n >= out.size:
                 break
-            out[n] = _field(x, sr, gain, amp, omega, h0, half, spacing, v, u, i / sr)
+            out[n] = _field(drive, head, u, i / sr)
             n += 1
         return n
     quarter = 0.25 / fb
-    refine = mode != 1 and mode != 3
+    refine = mode != PEAKS and mode != PEAKS_FULL
     q0 = int(math.ceil((t0 * 4.0 * fb - 1.0) / 2.0))
     q1 = int(math.floor((t1 * 4.0 * fb - 1.0) / 2.0))
     if q1 - q0 + 1 > out.size:
         q1 = q0 + out.size - 1
-    if mode == 3 or mode == 4:
+    if mode == PEAKS_FULL or mode == REFINED_FULL:
         for q in range(q0, q1 + 1):
-            out[n] = _peak_field(x, sr, gain, amp, omega, h0, half, spacing, v, u, q, quarter,
-                                 refine, ktab, drive)
+            out[n] = _peak_field(drive, head, u, q, refine)
             n += 1
         return n
     # the later history, from two peaks before the gap centre, is always kept
@@ -358,8 +387,7 @@ def segment_field(x, sr, gain, amp, fb, h0, gap, spacing, v, window, u, mode, ou
         d_hi = max(gain * xlo, gain * xhi) + abs(amp)
         d_lo = min(gain * xlo, gain * xhi) - abs(amp)
     for q in range(qc, q1 + 1):
-        h = _peak_field(x, sr, gain, amp, omega, h0, half, spacing, v, u, q, quarter, refine,
-                        ktab, drive)
+        h = _peak_field(drive, head, u, q, refine)
         out[room + q - qc] = h
         if h > hi:
             hi = h
@@ -369,32 +397,29 @@ def segment_field(x, sr, gain, amp, fb, h0, gap, spacing, v, window, u, mode, ou
             ns = push_extremum(work, ns, h)
             # the nearest later extremum can sit an eighth period before its bias peak
             s_next = u - v * ((2.0 * q + 3.0) * quarter - 0.5 * quarter)
-            if _tail_is_inert(work, ns, stop_width, s_next, half, spacing, h0, d_lo, d_hi):
+            if _tail_is_inert(work, ns, stop_width, s_next, head, d_lo, d_hi):
                 n_post = q - qc + 1
                 break
     # walk back while an earlier extremum could still reach outside [lo, hi]
     # largest |x| over the input samples that the earlier extrema can interpolate from
     xlo, xhi = _min_max(x, t0, (2.0 * qc + 1.0) * quarter + quarter, sr)
     xmax = max(-xlo, xhi)
-    envelope = h0 * (abs(gain) * xmax + abs(amp))
+    envelope = head.h0 * (abs(gain) * xmax + abs(amp))
     bound = min(hi, -lo)
     kept = 0
     for q in range(qc - 1, q0 - 1, -1):
         # the Newton step moves t by < an eighth period towards or away from the centre
         s_near = u - v * ((2.0 * q + 1.0) * quarter + 0.5 * quarter)
-        if s_near > 0.0 and envelope * _k(s_near, half, spacing) < bound:
+        if s_near > 0.0 and envelope * _k(s_near, head.half, head.y) < bound:
             break
         kept += 1
-        out[room - kept] = _peak_field(x, sr, gain, amp, omega, h0, half, spacing, v, u, q,
-                                       quarter, refine, ktab, drive)
+        out[room - kept] = _peak_field(drive, head, u, q, refine)
     first = room - kept
     total = kept + n_post
     if first > 0:
         for i in range(total):
             out[i] = out[first + i]
     return total
-
-
 
 
 def kernel_table(gap, spacing, window, step=2e-9):
@@ -419,11 +444,10 @@ def kernel_table(gap, spacing, window, step=2e-9):
     nodes = int(np.ceil(2 * reach / step)) + 3
     s = -reach + step * np.arange(nodes)
     half = 0.5 * gap
-    a, b = s + half, s - half
     k = karlqvist_kernel(s, gap, spacing)
-    dk = (spacing / (spacing**2 + a * a) - spacing / (spacing**2 + b * b)) / np.pi
-    da, db = spacing**2 + a * a, spacing**2 + b * b
-    d2k = (-2.0 * spacing * a / (da * da) + 2.0 * spacing * b / (db * db)) / np.pi
+    # the closed-form derivatives are the kernels' own, applied elementwise
+    dk = _dk.py_func(s, half, spacing)
+    d2k = _d2k.py_func(s, half, spacing)
     table = np.zeros((nodes + 1, 3))
     table[0] = (-reach, 1.0 / step, step)
     table[1:, 0] = k
@@ -446,8 +470,8 @@ def cached_kernel_table(gap, spacing, window):
 def field_buffer_size(params_window_m, v, fb, sr, mode):
     """Upper bound on the number of samples :func:`segment_field` writes for one segment."""
     span = 2.0 * params_window_m / v
-    if mode == 2:
-        rate = 256.0 * fb if fb > 0 else 16.0 * sr
+    if mode == DENSE:
+        rate = DENSE_SAMPLES_PER_PERIOD * fb if fb > 0 else DENSE_SAMPLES_PER_INPUT * sr
     else:
         rate = max(2.0 * fb, sr)
     return int(span * rate) + 8
@@ -472,20 +496,19 @@ class HeadField:
     def kernel(self, s):
         return karlqvist_kernel(s, self.gap, self.spacing)
 
-    def history(self, x, sr, u, amplitude, bias_hz, gain=1.0, mode=0):
+    def history(self, x, sr, u, amplitude, bias_hz, gain=1.0, mode=REFINED):
         """Field samples of the segment at ``u`` (see :func:`segment_field` for ``mode``)."""
-        x = np.ascontiguousarray(x, dtype=np.float64)
+        drive = make_drive(x, sr, gain, amplitude, bias_hz, per_peak=False)
+        head = make_head(self.h0, self.gap, self.spacing, self.speed, self.window)
         out = np.empty(field_buffer_size(self.window, self.speed, bias_hz, sr, mode))
-        n = segment_field(x, float(sr), float(gain), float(amplitude), float(bias_hz),
-                          float(self.h0), float(self.gap), float(self.spacing),
-                          float(self.speed), float(self.window), float(u), int(mode), out,
-                          cached_kernel_table(self.gap, self.spacing, self.window))
+        n = segment_field(drive, head, float(u), int(mode), out)
         return out[:n].copy()
 
     def dense(self, x, sr, u, amplitude, bias_hz, gain=1.0):
         """Times and field of the dense reference history of the segment at ``u``."""
-        h = self.history(x, sr, u, amplitude, bias_hz, gain, mode=2)
+        h = self.history(x, sr, u, amplitude, bias_hz, gain, mode=DENSE)
         t0 = (u - self.window) / self.speed
-        dt = 1.0 / (bias_hz * 256.0) if amplitude != 0 else 1.0 / (sr * 16.0)
+        dt = (1.0 / (bias_hz * DENSE_SAMPLES_PER_PERIOD) if amplitude != 0
+              else 1.0 / (sr * DENSE_SAMPLES_PER_INPUT))
         i0 = int(np.ceil(t0 / dt))
         return (i0 + np.arange(h.size)) * dt, h
