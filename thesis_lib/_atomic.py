@@ -6,7 +6,10 @@ implementation (:mod:`thesis_lib.provenance` re-exports it).
 
 ``os.replace`` is atomic on POSIX within one file system, so a reader (or a
 re-run that checks for finished outputs) sees either the old file or the
-complete new one, never a half-written file.
+complete new one, never a half-written file. The finished file gets the
+permissions of a file opened the ordinary way (``0o666`` less the process's
+umask), not the owner-only ``0o600`` of :func:`tempfile.mkstemp`, so that
+collaborators sharing a folder can read the results.
 """
 
 from __future__ import annotations
@@ -58,8 +61,33 @@ def atomic_path(path):
     tmp = Path(tmp_name)
     try:
         yield tmp
+        # set on the finished file: some writers replace the temporary file instead of filling it
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def current_umask() -> int:
+    """The process's file-creation mask, read without changing it.
+
+    Linux reports it in ``/proc/self/status``; elsewhere it is read by setting
+    and restoring it (harmless in a single-threaded command-line program).
+
+    Examples
+    --------
+    >>> 0 <= current_umask() <= 0o777
+    True
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
