@@ -6,7 +6,7 @@ A segment at tape coordinate u passes the gap centre at t = u/v and sees
     k(s) = (atan((s + g/2)/y) − atan((s − g/2)/y)) / π,
 
 the longitudinal Karlqvist field at spacing y below a gap of length g,
-normalised so that ∫ k(s) ds = g (DESIGN.md §4). Only |s| < window matters.
+normalised so that ∫ k(s) ds = g. Only |s| < window matters.
 
 The Preisach stage depends only on the sequence of field *extrema*, so the
 field history of a segment is generated directly as its extrema: with bias on,
