@@ -54,9 +54,13 @@ def atomic_path(path):
             raise IsADirectoryError(f"{path} is a folder; give a file name to write to")
         yield path
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix}",
-                                    dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix}",
+                                        dir=path.parent)
+    except OSError as exc:
+        # name the file the caller asked for, not a temporary or parent name it never saw
+        raise type(exc)(exc.errno, exc.strerror, str(path)) from exc
     os.close(fd)
     tmp = Path(tmp_name)
     try:
