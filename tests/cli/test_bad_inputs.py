@@ -81,6 +81,8 @@ CASES = [
     # --- sizes beyond the machine's memory, refused before any work ------------------------
     ("phantom-detector-huge", ("phantom --out {w}/o --manifest {w}/manifest.yml "
       "--detector 100000 --workers 1"), ["--detector 100000", "GB"]),
+    ("train-batch-huge", ("train --data {w}/data --out {w}/o --config smoke --device cpu "
+      "--batch-size 100000 --segment 1000000"), ["batch 100000 x 1000000", "GB", "--batch-size"]),
     # --- an output that is one of the inputs, refused even with --overwrite ---------------
     ("denoise-onto-input", "denoise {w}/in.wav {w}/in.wav --checkpoint {w}/model.pt",
      ["OUT", "in.wav", "also an input"]),

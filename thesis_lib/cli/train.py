@@ -6,13 +6,18 @@ import json
 import sys
 from pathlib import Path
 
-from ._checks import check_output, check_output_dir, float_range, int_range
+from ._checks import check_memory, check_output, check_output_dir, float_range, int_range
 
 #: Exit status of a run that stopped before its last epoch (SIGTERM, e.g. at a SLURM wall-time
 #: limit, or --max-minutes) after saving a checkpoint: ``EX_TEMPFAIL`` of sysexits.h, "try
 #: again". Re-running the same command resumes; a `&&` chain or an `afterok` job dependency
 #: does not mistake it for a finished run.
 EXIT_INTERRUPTED = 75
+
+#: Bytes of CPU memory per float of first-level activation a training step holds (forward
+#: tensors kept for the backward pass, their gradients and the loss's spectrograms), measured
+#: with psutil on three U-Net sizes (19.6-28 floats of 4 bytes per unit below, so 4 x 24).
+_BYTES_PER_ACTIVATION = 4 * 24
 
 
 def register(subparsers):
@@ -79,6 +84,22 @@ def resolve_roots(args) -> tuple[Path, Path]:
     return clean, degraded
 
 
+def training_memory(config, length: int) -> float:
+    """Approximate peak CPU memory (bytes) of one training step on ``length``-sample items.
+
+    Examples
+    --------
+    >>> from thesis_lib.denoise.train import preset
+    >>> round(training_memory(preset("full"), 5 * 44100) / 1e9)  # the thesis run: a GPU job
+    53
+    """
+    from thesis_lib.denoise.unet import UNetConfig
+
+    net = UNetConfig(**config.model)
+    per_sample = sum(net.channels(i) / 2**i for i in range(net.depth + 1))
+    return _BYTES_PER_ACTIVATION * config.batch_size * length * per_sample
+
+
 def run(args) -> int:
     from thesis_lib.data import PairedAudioDataset
     from thesis_lib.denoise.train import pick_device, preset, train
@@ -105,6 +126,11 @@ def run(args) -> int:
     device = pick_device(args.device)
     train_set = PairedAudioDataset(degraded, clean, split="train", target_rate=config.sample_rate)
     val_set = PairedAudioDataset(degraded, clean, split="val", target_rate=config.sample_rate)
+    if device.type == "cpu" and len(train_set):
+        length = config.segment_length or train_set[0][0].shape[-1]
+        check_memory(training_memory(config, length),
+                     f"training with batch {config.batch_size} x {length} samples",
+                     "give a smaller --batch-size or --segment, or train on a GPU")
     print(f"[train] {len(train_set)} training / {len(val_set)} validation pairs on {device}; "
           f"config {args.config}: {json.dumps(config.to_dict())}")
     result = train(config, train_set, val_set, args.out, device=device, progress=True)
