@@ -6,7 +6,13 @@ import json
 import sys
 from pathlib import Path
 
-from ._checks import check_memory, check_output, check_output_dir, float_range, int_range
+from ._checks import (
+    check_memory,
+    check_output,
+    check_output_dir,
+    float_range,
+    int_range,
+)
 
 #: Exit status of a run that stopped before its last epoch (SIGTERM, e.g. at a SLURM wall-time
 #: limit, or --max-minutes) after saving a checkpoint: ``EX_TEMPFAIL`` of sysexits.h, "try
