@@ -27,7 +27,7 @@ TINY_MANIFEST = textwrap.dedent("""
     profiles:
       quick: {detector: 32, frames_per_acquisition: 1, tape_speed_m_s: 0.381}
     series:
-      - {id: t1, integration_s: 2.0, repeats: 1, step_um: 200.0, cycles: 1.0}
+      - {id: t1, integration_s: 2.0, repeats: 1, step_um: 200.0, cycles: 2.0}
     reference: {id: reference, integration_s: 6.0, repeats: 2, step_um: 25.0, n_files: 3,
                 saturated: true}
 """)

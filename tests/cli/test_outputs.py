@@ -138,3 +138,14 @@ def _help(verb) -> str:
     action = next(a for a in parser._actions if a.dest == "verb")
     return action.choices[verb].format_help()
 
+
+
+def test_calibrate_is_byte_reproducible(world, tmp_path):
+    for name in ("a", "b"):
+        assert main(["calibrate", str(world / "wave.npz"), "--series-meta",
+                     str(world / "xmcd" / "t1"), "--out", str(tmp_path / f"{name}.json"),
+                     "--step-factors", "0.9,1.0,1.1", "--beams", "20,30", "--no-refine",
+                     "--seed", "2"]) == 0
+    doc = json.loads((tmp_path / "a.json").read_text())
+    assert doc["step_um"] > 0
+    assert same_bytes(tmp_path / "a.json", tmp_path / "b.json")
