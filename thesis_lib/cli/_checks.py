@@ -96,8 +96,7 @@ def float_list(low: float | None = None, *, low_open=False):
         try:
             return [item(v.strip()) for v in parts]
         except argparse.ArgumentTypeError:
-            raise argparse.ArgumentTypeError(
-                f"got {text!r}; give comma-separated {wanted}, e.g. 0.9,1.0,1.1") from None
+            raise argparse.ArgumentTypeError(f"got {text!r}; give comma-separated {wanted}") from None
 
     parse.__name__ = "list"
     return parse
@@ -184,8 +183,8 @@ def check_output(path, *, inputs=(), option: str = "OUT") -> Path:
             raise UsageError(f"{option} {path} is also an input ({source}); write the result "
                              "elsewhere (an input is never overwritten, even with --overwrite)")
     if path.is_dir():
-        raise UsageError(f"{option} {path} is a folder; give a file name inside it, "
-                         f"e.g. {path / 'result'}{path.suffix}")
+        raise UsageError(f"{option} {path} is a folder; give the name of a file to write, "
+                         f"e.g. {path / 'NAME'}")
     if path.exists() and not os.access(path, os.W_OK):
         raise UsageError(f"{option} {path} is read-only; choose another file or make it writable")
     _writable_folder(path.parent, f"{option} {path}")
