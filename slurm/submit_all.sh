@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Submit the whole Task 2 workflow as a chain of SLURM jobs (thesis §4.2, DESIGN.md §2):
+# Submit the whole Task 2 workflow as a chain of SLURM jobs (thesis §4.2):
 #
 #   prepare_clips ──afterok──> generate_pairs (array 1-K) ──afterok──> train_smoke ──afterok──> train ─┐
 #                                      └──afterok──> run_notebooks (array, one chapter per task) ──────┴─afterok──> build_book

@@ -1,6 +1,6 @@
 """thesis_lib — the library behind the XMCD tape-audio recovery compendium.
 
-Subpackages follow ``DESIGN.md``: ``metrics``, ``provenance`` and ``emulator``
+Subpackages are layered: ``metrics``, ``provenance`` and ``emulator``
 depend on nothing of ours; ``xmcd``, ``data`` and ``calibration`` build on
 them; ``mask`` on ``xmcd``; ``denoise`` on ``data``; ``bayes`` on ``denoise``
 and ``emulator``; ``cli`` sits on top.

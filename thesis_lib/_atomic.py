@@ -6,7 +6,10 @@ implementation (:mod:`thesis_lib.provenance` re-exports it).
 
 ``os.replace`` is atomic on POSIX within one file system, so a reader (or a
 re-run that checks for finished outputs) sees either the old file or the
-complete new one, never a half-written file.
+complete new one, never a half-written file. The finished file gets the
+permissions of a file opened the ordinary way (``0o666`` less the process's
+umask), not the owner-only ``0o600`` of :func:`tempfile.mkstemp`, so that
+collaborators sharing a folder can read the results.
 """
 
 from __future__ import annotations
@@ -51,15 +54,44 @@ def atomic_path(path):
             raise IsADirectoryError(f"{path} is a folder; give a file name to write to")
         yield path
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix}",
-                                    dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix}",
+                                        dir=path.parent)
+    except OSError as exc:
+        # name the file the caller asked for, not a temporary or parent name it never saw
+        raise type(exc)(exc.errno, exc.strerror, str(path)) from exc
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         yield tmp
+        # set on the finished file: some writers replace the temporary file instead of filling it
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def current_umask() -> int:
+    """The process's file-creation mask, read without changing it.
+
+    Linux reports it in ``/proc/self/status``; elsewhere it is read by setting
+    and restoring it (harmless in a single-threaded command-line program).
+
+    Examples
+    --------
+    >>> 0 <= current_umask() <= 0o777
+    True
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -1,15 +1,45 @@
-"""Reading a ``.npz`` file that a ``thesis`` verb wrote, with errors that say how to remake it.
+"""``.npz`` files of the ``thesis`` verbs: a reproducible writer, and a reader whose errors say
+how to remake them.
 
-A private leaf module (no imports from the rest of ``thesis_lib``) so that packages which must
-not depend on each other — ``mask`` writes ``waveform.npz``, ``calibration`` reads it — share
-one reader instead of two copies.
+A private leaf module (no imports from the rest of ``thesis_lib`` but the
+equally private :mod:`thesis_lib._atomic`) so that packages which must not
+depend on each other — ``mask`` writes ``waveform.npz``, ``calibration`` reads
+it, ``xmcd`` writes ground truth — share one reader and one writer.
 """
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from thesis_lib._atomic import atomic_path
+
+
+def write_npz_deterministic(path, arrays: dict) -> Path:
+    """Like ``numpy.savez``, atomically and with fixed zip timestamps: equal arrays, equal bytes.
+
+    ``numpy.savez`` stamps each member with the current time, so two runs that
+    compute the same arrays would write different files.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> a = write_npz_deterministic(d / "a.npz", {"s": np.arange(3.0)})
+    >>> b = write_npz_deterministic(d / "b.npz", {"s": np.arange(3.0)})
+    >>> a.read_bytes() == b.read_bytes()
+    True
+    """
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as zf:
+        for name, value in arrays.items():
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, np.asanyarray(value), allow_pickle=False)
+            zf.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)),
+                        buf.getvalue())
+    return Path(path)
 
 
 def read_npz(path, what: str, remake: str) -> dict:

@@ -49,3 +49,34 @@ def test_bad_input_names_the_file(tmp_path):
     with pytest.raises(ValueError, match="NaN"):
         write_wav(tmp_path / "nan.wav", np.array([0.0, np.nan]), 48000)
     assert not (tmp_path / "nan.wav").exists()
+
+
+def test_float32_and_float64_calls_share_one_resampler():
+    # one cached kernel per sample type: a float64 call must not convert the float32 one
+    x = tone(440.0, 0.1, 22050)
+    r = Resampler(22050, 16000)
+    single = r(x.astype(np.float32))
+    double = r(x.astype(np.float64))
+    again = r(x.astype(np.float32))
+    assert single.dtype == again.dtype == np.float32 and double.dtype == np.float64
+    assert np.array_equal(single, again)
+    # the same filter: they differ by the float32 rounding of the kernel, not by design
+    assert np.max(np.abs(single - double)) < 1e-4
+
+
+def test_inference_resamples_like_the_training_loader():
+    # An untrained residual U-Net is the identity, so what `thesis denoise` returns for a
+    # recording at another rate is exactly its resampling to the model's rate and back.
+    from scipy.signal import resample_poly
+
+    from thesis_lib.denoise.inference import Denoiser
+    from thesis_lib.denoise.unet import UNet1d
+
+    x = tone(440.0, 0.5, 22050) + 0.1 * tone(3000.0, 0.5, 22050)
+    den = Denoiser(model=UNet1d(depth=2, width=4), sample_rate=16000, chunk_seconds=0.1)
+    out = den(x, 22050)
+    x = x.astype(np.float64)
+    loader_route = resample(resample(x, 22050, 16000), 16000, 22050)[:x.size]
+    assert np.max(np.abs(out - loader_route)) < 1e-5          # float32 chunks, same filter
+    polyphase = resample_poly(resample_poly(x, 320, 441), 441, 320)[:x.size]
+    assert np.max(np.abs(out - polyphase)) > 1e-3             # another filter would show

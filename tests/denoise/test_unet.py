@@ -80,8 +80,12 @@ def test_overfits_one_pair():
     with torch.no_grad():
         final = float(loss_fn(net(degraded), clean))
         err = float((net(degraded) - clean).abs().mean())
-    assert final < 0.3 * start
-    assert err < 0.35 * float((degraded - clean).abs().mean())
+    # 200 Adam steps are chaotic in rounding: another CPU, BLAS or thread count ends elsewhere.
+    # Measured over init seeds 0-6 (1 thread) and 2 threads: final/start 0.25-0.37, error
+    # ratio 0.28-0.41. The bounds leave a margin of about 0.13 above the worst run and stay far
+    # below what no memorisation gives: undoing the 0.7 gain alone leaves the error ratio ~0.97.
+    assert final < 0.5 * start
+    assert err < 0.55 * float((degraded - clean).abs().mean())
 
 
 def _random_head(net):

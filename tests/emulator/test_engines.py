@@ -73,7 +73,7 @@ def test_wiping_out(coarse100):
     inner = np.array([0.3, -0.5, 1.1, -0.2, 0.9, -1.0])
     a = op.final(np.concatenate([inner, [2.0, -1.8, 0.7]]))
     b = op.final(np.array([2.0, -1.8, 0.7]))
-    assert a == pytest.approx(b, abs=1e-15)
+    assert a == pytest.approx(b, abs=1e-12)  # the same state, up to the rounding of its sum
     # but a maximum that is not exceeded is remembered
     c = op.final(np.array([2.5, -1.8, 2.0, -1.8, 0.7]))
     assert abs(c - b) > 1e-4

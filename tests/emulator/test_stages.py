@@ -32,10 +32,12 @@ def test_tape_noise_variance_scales_inversely_with_particles():
 
 
 def test_beam_kernel_unit_area_and_skew():
+    # normalised weights sum to one up to the rounding of a sum of n terms (<= n·eps), whose
+    # order numpy's SIMD summation picks per CPU
     _, k = beam_kernel(26.0, 4.0)
-    assert k.sum() == pytest.approx(1.0, abs=1e-15)
+    assert k.sum() == pytest.approx(1.0, abs=k.size * np.finfo(float).eps)
     s, ks = beam_kernel(26.0, 4.0, skew=3.0)
-    assert ks.sum() == pytest.approx(1.0, abs=1e-15)
+    assert ks.sum() == pytest.approx(1.0, abs=ks.size * np.finfo(float).eps)
     assert np.sum(s * ks) > 5.0         # a positive skew moves the beam centroid forward
 
 
@@ -89,7 +91,7 @@ def test_aging_tail_erases_low_coercivity_memory(coarse100):
     assert abs(aged) < abs(fresh)
     # the relaxed state is stable: aging again changes nothing (wiping-out)
     twice = op.final(np.concatenate([a, tail, tail]))
-    assert twice == pytest.approx(op.final(np.concatenate([a, tail])), abs=1e-15)
+    assert twice == pytest.approx(op.final(np.concatenate([a, tail])), abs=1e-12)  # rounding
     assert op.final(np.concatenate([a, aging_tail(0.0)])) == op.final(a)
 
 

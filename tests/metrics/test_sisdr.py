@@ -42,7 +42,14 @@ def test_zero_mean_variant_ignores_offsets(tone):
 
 def test_perfect_and_degenerate_cases(tone):
     s, _ = tone
-    assert si_sdr(s, 3 * s) == np.inf
+    # A scaled copy leaves only rounding in the residual. Whether that is exactly zero (inf)
+    # depends on the CPU's summation order; either way the residual is bounded by the
+    # dot-product error bound n·eps relative to the signal, so SI-SDR >= -20 log10(n·eps),
+    # about 213 dB for 48000 samples, far above any real estimate.
+    floor_db = -20 * np.log10(s.size * np.finfo(np.float64).eps)
+    assert floor_db > 200
+    assert si_sdr(s, 3 * s) >= floor_db
+    assert si_sdr(s, -0.25 * s) >= floor_db
     with pytest.raises(ValueError, match="all-zero reference"):
         si_sdr(np.zeros(10), np.ones(10))
     with pytest.raises(ValueError, match="differ in length"):

@@ -44,3 +44,19 @@ def test_folder_target_is_refused(tmp_path):
     with pytest.raises(IsADirectoryError, match="give a file name"):
         with atomic_path(tmp_path):
             pass
+
+
+@pytest.mark.parametrize("umask,expected", [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664)])
+def test_written_file_honours_the_umask(tmp_path, umask, expected):
+    # mkstemp creates 0600 files; a result shared on a cluster must follow the user's umask
+    import os
+    import stat
+    previous = os.umask(umask)
+    try:
+        with atomic_path(tmp_path / "r.txt") as tmp:
+            tmp.write_text("x")
+        path = write_json_atomic(tmp_path / "r.json", {"a": 1})
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(os.stat(tmp_path / "r.txt").st_mode) == expected
+    assert stat.S_IMODE(os.stat(path).st_mode) == expected

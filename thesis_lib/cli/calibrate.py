@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 
-def _floats(text):
-    try:
-        return [float(v) for v in text.split(",") if v.strip()]
-    except ValueError as exc:
-        raise SystemExit(f"expected comma-separated numbers, got {text!r}") from exc
+from ._checks import check_output, float_list, int_range
 
 
 def register(subparsers) -> None:
@@ -28,11 +25,14 @@ def register(subparsers) -> None:
                    help="the series' experiment log (tape_speed_m_s, test_tone_hz, step_um, "
                         "beam_um), or the series folder holding series.yml")
     p.add_argument("--out", required=True, help="output calib.json")
-    p.add_argument("--step-factors", default=None, metavar="F1,F2,...",
-                   help="coarse step grid as multiples of the nominal step "
+    p.add_argument("--step-factors", type=float_list(0, low_open=True), default=None,
+                   metavar="F1,F2,...",
+                   help="coarse step grid as multiples (> 0) of the nominal step "
                         "(default 0.80..1.20 in 17 points)")
-    p.add_argument("--beams", default=None, metavar="B1,B2,...",
-                   help="coarse beam-FWHM grid in µm (default 8,12,16,20,26,32,40,50,60,80)")
+    p.add_argument("--beams", type=float_list(0, low_open=True), default=None,
+                   metavar="B1,B2,...",
+                   help="coarse beam-FWHM grid in µm, each > 0 "
+                        "(default 8,12,16,20,26,32,40,50,60,80)")
     p.add_argument("--no-refine", action="store_true",
                    help="skip the finer grid around the coarse optimum")
     p.add_argument("--gain", choices=("lsq", "none"), default="lsq",
@@ -41,7 +41,8 @@ def register(subparsers) -> None:
     p.add_argument("--unidentified-beam", choices=("nominal", "best"), default="nominal",
                    help="beam to report when the data do not constrain it: the log's nominal "
                         "beam (default) or the objective's minimiser")
-    p.add_argument("--seed", type=int, default=0, help="seed of the simulated tape noise")
+    p.add_argument("--seed", type=int_range(0), default=0,
+                   help="seed of the simulated tape noise, >= 0 (default 0)")
     p.add_argument("--overwrite", action="store_true",
                    help="recompute even if OUT already holds this calibration")
     p.set_defaults(func=_run)
@@ -54,14 +55,22 @@ def _run(args) -> int:
 
     from thesis_lib.calibration.files import write_calibration
     from thesis_lib.calibration.inputs import load_series_meta, load_waveform
-    from thesis_lib.calibration.search import BEAMS_UM, REFINE_LEVELS, REFINE_POINTS, STEP_FACTORS
+    from thesis_lib.calibration.search import (
+        BEAMS_UM,
+        REFINE_LEVELS,
+        REFINE_POINTS,
+        STEP_FACTORS,
+    )
 
+    meta = Path(args.series_meta)
+    check_output(args.out, option="--out",
+                 inputs=(args.waveform, meta, meta / "series.yml" if meta.is_dir() else None))
     load_waveform(args.waveform)            # bad inputs fail before the progress bar starts
     load_series_meta(args.series_meta)
     settings = {"gain": args.gain, "unidentified_beam": args.unidentified_beam, "seed": args.seed,
                 "refine": not args.no_refine}
-    steps = _floats(args.step_factors) if args.step_factors else list(STEP_FACTORS)
-    beams = _floats(args.beams) if args.beams else list(BEAMS_UM)
+    steps = args.step_factors or list(STEP_FACTORS)
+    beams = args.beams or list(BEAMS_UM)
     settings.update(step_factors=steps, beams_um=beams)
     total = len(steps) * len(beams) + (0 if args.no_refine else REFINE_LEVELS * REFINE_POINTS**2)
     with tqdm(total=total, desc="calibrate", unit="point") as bar:

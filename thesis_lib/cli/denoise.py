@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ._checks import check_output, float_range, int_range
+
 
 def register(subparsers):
     from thesis_lib.denoise.checkpoint import RELEASE_CHECKPOINT
@@ -9,20 +11,29 @@ def register(subparsers):
     p = subparsers.add_parser(
         "denoise", help="denoise an audio file with the U-Net (any rate, channels, length)",
         description="Denoise IN and write OUT (float32 WAV) at IN's sample rate, length and "
-                    "channel count, by overlap-add inference with smooth crossfades (thesis §4.4).")
+                    "channel count, by overlap-add inference with smooth crossfades (thesis §4.4). "
+                    "Recordings at another rate are resampled with the resampler the network was "
+                    "trained through; a channel whose peak is below the silence floor "
+                    "(thesis_lib.denoise.inference.SILENCE_FLOOR, about -144 dBFS) is written as "
+                    "zeros. The same input and checkpoint give byte-identical files. OUT may not "
+                    "be IN or the checkpoint.")
     p.add_argument("input", metavar="IN", help="audio file to restore (WAV, FLAC, ...)")
     p.add_argument("output", metavar="OUT", help="where to write the restored WAV")
     p.add_argument("--checkpoint", default=str(RELEASE_CHECKPOINT),
-                   help="model checkpoint (default: the released data_manifests/models/unet_release.pt)")
+                   help="model checkpoint (default: the released "
+                        "data_manifests/models/unet_release.pt)")
     p.add_argument("--device", default="cpu", help="torch device (default cpu)")
-    p.add_argument("--chunk-seconds", type=float, default=None,
-                   help="overlap-add chunk length in s (default: the model's training crop length)")
-    p.add_argument("--overlap-seconds", type=float, default=None,
-                   help="crossfade length in s (default: an eighth of the chunk)")
-    p.add_argument("--batch-size", type=int, default=None,
-                   help="chunks per network call (same result; default from thesis_lib.denoise.inference)")
-    p.add_argument("--threads", type=int, default=None,
-                   help="torch CPU threads (default: torch's choice, usually all cores)")
+    p.add_argument("--chunk-seconds", type=float_range(0, low_open=True), default=None,
+                   help="overlap-add chunk length in s, > 0 and at least the network's minimum "
+                        "input (default: the model's training crop length)")
+    p.add_argument("--overlap-seconds", type=float_range(0), default=None,
+                   help="crossfade length in s, >= 0 and at most half the chunk "
+                        "(default: an eighth of the chunk)")
+    p.add_argument("--batch-size", type=int_range(1), default=None,
+                   help="chunks per network call, >= 1 (same result; default from "
+                        "thesis_lib.denoise.inference)")
+    p.add_argument("--threads", type=int_range(1), default=None,
+                   help="torch CPU threads, >= 1 (default: torch's choice, usually all cores)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=run)
 
@@ -30,6 +41,7 @@ def register(subparsers):
 def run(args) -> int:
     from thesis_lib.denoise.inference import denoise_file
 
+    check_output(args.output, inputs=(args.input, args.checkpoint), option="OUT")
     if args.threads:
         import torch
         torch.set_num_threads(args.threads)

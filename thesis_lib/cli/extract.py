@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ._checks import check_output
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -29,9 +31,14 @@ def _run(args) -> int:
 
     from thesis_lib.mask.files import write_waveform
 
-    n = len(list(Path(args.series_dir).glob("*.nxs")))
-    with tqdm(total=n, desc="extract", unit="file") as bar:
-        out = write_waveform(args.series_dir, args.mask, args.out, register=args.register,
-                             overwrite=args.overwrite, progress=bar.update)
+    files = sorted(Path(args.series_dir).glob("*.nxs"))
+    check_output(args.out, option="--out", inputs=[args.mask, args.series_dir, *files])
+    with tqdm(total=len(files), desc="extract", unit="file") as bar:
+        try:
+            out = write_waveform(args.series_dir, args.mask, args.out, register=args.register,
+                                 overwrite=args.overwrite, progress=bar.update)
+        except ValueError as exc:
+            from ._diagnose import flat_file_message
+            raise ValueError(flat_file_message(args.series_dir) or str(exc)) from exc
     print(f"waveform written to {out}")
     return 0

@@ -2,6 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
+from pathlib import Path
+
+from ._checks import check_output, float_range, int_range
+
+
+def _fit_sample(text):
+    if text in ("auto", "all"):
+        return text
+    try:
+        return int_range(1)(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"got {text!r}; give auto, all or a pixel count "
+                                         ">= 1") from None
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -18,18 +33,19 @@ def register(subparsers) -> None:
     p.add_argument("--weighted", action="store_true",
                    help="write the weighted mask of §3.7 (values in [-1, 1]; kmeans or gmm)")
     p.add_argument("--out", required=True, help="output .npz file")
-    p.add_argument("--radius", type=int, default=7,
-                   help="half-width r of the local-statistics window in pixels (default 7)")
-    p.add_argument("--seed", type=int, default=0, help="clustering seed (default 0)")
-    p.add_argument("--smooth-sigma", type=float, default=0.0,
-                   help="Gaussian smoothing of the weighted mask in pixels (default 0 = off)")
-    p.add_argument("--gate-gamma", type=float, default=1.0,
-                   help="exponent γ of the amplitude gate, eq. 3.20 (default 1)")
+    p.add_argument("--radius", type=int_range(1), default=7,
+                   help="half-width r of the local-statistics window in pixels, >= 1 (default 7)")
+    p.add_argument("--seed", type=int_range(0), default=0,
+                   help="clustering seed, >= 0 (default 0)")
+    p.add_argument("--smooth-sigma", type=float_range(0), default=0.0,
+                   help="Gaussian smoothing of the weighted mask in pixels, >= 0 (default 0 = off)")
+    p.add_argument("--gate-gamma", type=float_range(0, low_open=True), default=1.0,
+                   help="exponent γ > 0 of the amplitude gate, eq. 3.20 (default 1)")
     p.add_argument("--refine", choices=("contrast", "none"), default="contrast",
                    help="contrast (default): drop pixels of an extreme cluster whose own contrast "
                         "is nearer the next cluster's mean (removes the halo the window features "
                         "put around thin lobes); none: the thesis's §3.6 rule")
-    p.add_argument("--fit-sample", default="auto",
+    p.add_argument("--fit-sample", type=_fit_sample, default="auto",
                    help="pixels k-means / GMM are fitted on before labelling every pixel: auto "
                         "(default; all pixels up to 200000, else a seeded 200000-pixel "
                         "subsample), all (the exact full fit), or a number")
@@ -42,18 +58,20 @@ def _run(args) -> int:
 
     if args.weighted and args.method == "dbscan":
         raise ValueError("--weighted needs soft memberships: use --method kmeans or gmm")
+    reference = Path(args.reference)
+    check_output(args.out, option="--out", inputs=[reference, *(
+        sorted(reference.glob("*.nxs")) if reference.is_dir() else [])])
     extra = {}
     if args.method != "dbscan":
         fit = args.fit_sample
-        if fit not in ("auto", "all"):
-            try:
-                fit = int(fit)
-            except ValueError:
-                raise ValueError(f"--fit-sample must be auto, all or a number, got {fit!r}") from None
         extra["cluster_kwargs"] = {"fit_sample": None if fit == "all" else fit}
-    out = write_mask(args.reference, args.out, method=args.method, weighted=args.weighted,
-                     radius=args.radius, seed=args.seed, overwrite=args.overwrite,
-                     smooth_sigma=args.smooth_sigma, gate_gamma=args.gate_gamma,
-                     refine=None if args.refine == "none" else args.refine, **extra)
+    try:
+        out = write_mask(args.reference, args.out, method=args.method, weighted=args.weighted,
+                         radius=args.radius, seed=args.seed, overwrite=args.overwrite,
+                         smooth_sigma=args.smooth_sigma, gate_gamma=args.gate_gamma,
+                         refine=None if args.refine == "none" else args.refine, **extra)
+    except ValueError as exc:
+        from ._diagnose import flat_reference_message
+        raise ValueError(flat_reference_message(args.reference) or str(exc)) from exc
     print(f"mask written to {out}")
     return 0

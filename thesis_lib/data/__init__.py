@@ -1,6 +1,6 @@
 """Task 2 data: the embedded corpus, the FMA path, clean clips, paired generation, the paired loader.
 
-Thesis §4.1-4.3 and DESIGN.md §3. The pipeline is::
+Thesis §4.1-4.3. The pipeline is::
 
     render_corpus (or an FMA subset)  ->  make_clips  ->  generate_pairs  ->  PairedAudioDataset
     tracks (44.1 kHz)                     clean 5-s clips    degraded clips     (y, x) tensors

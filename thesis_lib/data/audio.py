@@ -65,7 +65,8 @@ def read_audio(path, dtype="float32"):
     try:
         data, rate = sf.read(str(path), dtype=dtype, always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        raise ValueError(f"{path}: cannot be decoded as audio ({exc}); re-create or remove it") from exc
+        raise ValueError(f"{path}: cannot read it as audio ({exc}); convert it to WAV or FLAC, "
+                         "or re-create it") from exc
     if data.shape[0] == 0:
         raise ValueError(f"{path}: contains no samples; re-create or remove it")
     if not np.all(np.isfinite(data)):
@@ -86,9 +87,11 @@ def to_mono(audio):
 
 
 @lru_cache(maxsize=16)
-def _resample_operator(orig_rate: int, new_rate: int) -> torchaudio.transforms.Resample:
-    # One operator per rate pair: its sinc kernel is computed once and reused.
-    return torchaudio.transforms.Resample(orig_rate, new_rate)
+def _resample_operator(orig_rate: int, new_rate: int,
+                       dtype: torch.dtype) -> torchaudio.transforms.Resample:
+    # One operator per rate pair and sample type: its sinc kernel is computed once and reused
+    # (a shared operator must not be converted in place between float32 and float64 callers).
+    return torchaudio.transforms.Resample(orig_rate, new_rate, dtype=dtype)
 
 
 class Resampler:
@@ -117,17 +120,14 @@ class Resampler:
         if orig_rate <= 0 or new_rate <= 0:
             raise ValueError(f"sample rates must be positive, got {orig_rate} → {new_rate}")
         self.orig_rate, self.new_rate = int(orig_rate), int(new_rate)
-        self._op = None if self.orig_rate == self.new_rate else _resample_operator(self.orig_rate,
-                                                                                   self.new_rate)
 
     def __call__(self, signal):
         is_numpy = not isinstance(signal, torch.Tensor)
         tensor = torch.from_numpy(np.ascontiguousarray(signal)) if is_numpy else signal
-        if self._op is not None:
-            dtype = tensor.dtype
-            # The kernel is float32; float64 input is resampled in float64 for exactness.
-            op = self._op if dtype == torch.float32 else self._op.to(dtype)
-            tensor = op(tensor)
+        if self.orig_rate != self.new_rate:
+            # float64 input is resampled with a float64 kernel, float32 with a float32 one
+            dtype = tensor.dtype if tensor.dtype == torch.float64 else torch.float32
+            tensor = _resample_operator(self.orig_rate, self.new_rate, dtype)(tensor.to(dtype))
         return tensor.numpy() if is_numpy else tensor
 
 

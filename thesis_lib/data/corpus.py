@@ -1,7 +1,7 @@
 """The embedded default corpus: music21 scores rendered to audio with a GM SoundFont.
 
 No thesis audio is reachable here, so two subsets of real repertoire stand in
-for the thesis corpora (DESIGN.md §3):
+for the thesis corpora:
 
 ``classical`` (stand-in for FMA-Classical-1602)
     Bach chorales, string quartets (Haydn, Mozart, Beethoven, R. Schumann,

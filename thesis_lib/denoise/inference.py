@@ -12,9 +12,12 @@ the network several at a time, and on CPU the network runs as a channels-last
 2-D copy (:mod:`thesis_lib.denoise.fast`); neither changes the result beyond
 float32 rounding (tested).
 
-Recordings at another rate than the model's are resampled to it with a
-polyphase filter (``scipy.signal.resample_poly``), denoised, resampled back and
-cropped or padded to the input length; each channel is denoised on its own.
+Recordings at another rate than the model's are resampled to it with the
+resampler the training data went through (:func:`thesis_lib.data.audio.resample`),
+denoised, resampled back and cropped or padded to the input length; each
+channel is denoised on its own. A channel whose peak lies below
+:data:`SILENCE_FLOOR` is returned as zeros: it carries nothing to restore, and
+the network would otherwise add its own low-level noise to digital silence.
 
 References
 ----------
@@ -24,12 +27,12 @@ References
 
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import torch
-from scipy.signal import resample_poly
+
+from thesis_lib.data.audio import read_audio, resample, write_wav
 
 from .checkpoint import RELEASE_CHECKPOINT, load_denoiser
 from .fast import ChannelsLastUNet, FrozenRunner
@@ -41,6 +44,11 @@ from .unet import UNet1d
 #: the activations outgrow the cache; ``benchmarks/denoise.py`` measures both nets
 #: with one and four chunks per call.
 ACTIVATION_BUDGET = 2 ** 20
+
+#: Peak level below which a channel counts as silence and is returned as zeros:
+#: half the step of 24-bit audio (2**-24 of full scale, about -144 dBFS), the
+#: quietest signal any fixed-point recording can hold.
+SILENCE_FLOOR = 2.0 ** -24
 
 
 def crossfade_weights(length: int, overlap: int, ramp_in: bool, ramp_out: bool) -> np.ndarray:
@@ -198,11 +206,23 @@ class Denoiser:
         if chunk_seconds is None:
             segment = train_config.get("segment_length")
             chunk = int(segment) if segment else 5 * self.sample_rate
+            self.chunk = max(self.model.multiple, chunk)
         else:
-            chunk = int(round(chunk_seconds * self.sample_rate))
-        self.chunk = max(self.model.multiple, chunk)
-        overlap = self.chunk // 8 if overlap_seconds is None else int(round(overlap_seconds * self.sample_rate))
-        self.overlap = min(overlap, self.chunk // 2)
+            # an explicit length is used as given or refused, never silently changed
+            self.chunk = int(round(chunk_seconds * self.sample_rate))
+            if self.chunk < self.model.multiple:
+                raise ValueError(f"chunk length (--chunk-seconds) {chunk_seconds:g} s is "
+                                 f"{self.chunk} samples at {self.sample_rate} Hz; the network "
+                                 f"needs at least {self.model.multiple} "
+                                 f"({self.model.multiple / self.sample_rate:.2g} s)")
+        if overlap_seconds is None:
+            self.overlap = self.chunk // 8
+        else:
+            self.overlap = int(round(overlap_seconds * self.sample_rate))
+            if 2 * self.overlap > self.chunk:
+                raise ValueError(f"crossfade (--overlap-seconds) {overlap_seconds:g} s is more "
+                                 f"than half the chunk ({self.chunk / self.sample_rate:g} s); "
+                                 "give a shorter overlap or a longer chunk")
         width = self.model.config.width if isinstance(self.model, UNet1d) else 1
         self.batch_size = int(batch_size or max(1, ACTIVATION_BUDGET // (self.chunk * width)))
         self.runner = self.model
@@ -228,6 +248,9 @@ class Denoiser:
         channels = audio[:, None] if mono else audio
         out = np.empty_like(channels)
         for c in range(channels.shape[1]):
+            if np.max(np.abs(channels[:, c])) < SILENCE_FLOOR:
+                out[:, c] = 0.0
+                continue
             sig = _resample(channels[:, c], sample_rate, self.sample_rate)
             restored = overlap_add(self._run, sig, self.chunk, self.overlap, progress, self.batch_size)
             out[:, c] = _fit_length(_resample(restored, self.sample_rate, sample_rate), channels.shape[0])
@@ -238,32 +261,23 @@ def denoise_file(src, dst, checkpoint=RELEASE_CHECKPOINT, device: str = "cpu", p
                  **kwargs) -> Path:
     """Read ``src`` (any rate and channel count), denoise it, write ``dst`` atomically.
 
-    The output has the input's sample rate, length and channel count, as float32 WAV.
+    The output has the input's sample rate, length and channel count, as float32 WAV
+    written by :func:`thesis_lib.data.audio.write_wav` (no time stamp: the same input
+    and checkpoint give the same bytes).
     """
-    import soundfile as sf
-
-    from thesis_lib.provenance import atomic_path
-
     src, dst = Path(src), Path(dst)
     if not src.is_file():
         raise FileNotFoundError(f"input {src} does not exist; give the path of an audio file")
-    try:
-        audio, rate = sf.read(src, dtype="float64", always_2d=False)
-    except Exception as exc:  # noqa: BLE001 - libsndfile errors are opaque
-        raise ValueError(f"cannot read {src} as audio ({exc}); convert it to WAV or FLAC first") from exc
-    if audio.size == 0:
-        raise ValueError(f"{src} holds no samples; pass a non-empty recording")
-    restored = Denoiser(checkpoint, device=device, **kwargs)(audio, rate, progress=progress)
-    with atomic_path(dst) as tmp:
-        sf.write(tmp, restored.astype(np.float32), rate, subtype="FLOAT", format="WAV")
+    audio, rate = read_audio(src, dtype="float64")
+    samples = audio[0] if audio.shape[0] == 1 else audio.T
+    restored = Denoiser(checkpoint, device=device, **kwargs)(samples, rate, progress=progress)
+    write_wav(dst, (restored if restored.ndim == 1 else restored.T).astype(np.float32), rate)
     return dst
 
 
 def _resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
-    if rate_in == rate_out:
-        return x
-    ratio = Fraction(int(rate_out), int(rate_in))
-    return resample_poly(x, ratio.numerator, ratio.denominator)
+    # the training loader's resampler, so the network sees the filter it was trained through
+    return resample(x, int(rate_in), int(rate_out))
 
 
 def _fit_length(x: np.ndarray, n: int) -> np.ndarray:

@@ -191,7 +191,8 @@ class EpochSampler(Sampler):
         return iter(torch.randperm(self.n, generator=g)[self.start:].tolist())
 
     def __len__(self):
-        return self.n - self.start
+        # a run stopped after the epoch's last, partial batch resumes past the end: nothing left
+        return max(0, self.n - self.start)
 
 
 class _StopFlag:

@@ -1,4 +1,4 @@
-"""Task 2 forward emulator F(x, ξ) = f6∘…∘f1 (thesis §2.3, §4.3, §7.2; DESIGN.md §4).
+"""Task 2 forward emulator F(x, ξ) = f6∘…∘f1 (thesis §2.3, §4.3, §7.2).
 
 Stages: f1 :mod:`.bias`, f2 :mod:`.head_field`, f3 :mod:`.preisach` (models) and
 :mod:`.engines` (Everett / brute-force hysteresis), f4 :mod:`.tape_noise`,

@@ -41,7 +41,7 @@ def clip_seed(s0: int, relpath: str, clip_index: int) -> int:
 
 @dataclass(frozen=True)
 class EmulatorParams:
-    """Every parameter of the emulator (DESIGN.md §4 defaults).
+    """Every parameter of the emulator, with the defaults used throughout the book.
 
     Fields are grouped by stage. Lengths are in µm, frequencies in kHz, the tape
     speed in m/s; fields are in units of the median coercivity of the Preisach

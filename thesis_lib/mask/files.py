@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from thesis_lib.provenance import atomic_path
+from thesis_lib._npz import write_npz_deterministic
 
 from .extract import extract_series, load_mask, reference_frame
 from .pipeline import build_mask
@@ -48,11 +48,8 @@ def _stored_params(out):
 
 
 def _save(out, **arrays) -> Path:
-    out = Path(out)
-    with atomic_path(out) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
-    return out
+    # fixed zip timestamps: the same inputs and seed give the same bytes
+    return write_npz_deterministic(out, arrays)
 
 
 def read_reference(reference):

@@ -43,10 +43,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
-import io
 import json
 import os
-import zipfile
 import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
@@ -55,7 +53,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from thesis_lib.provenance import atomic_path, write_json_atomic
+from thesis_lib._npz import write_npz_deterministic
+from thesis_lib.provenance import write_json_atomic
 
 from .errors import UnknownSeriesError
 from .nexus import COMBINATIONS
@@ -418,16 +417,6 @@ def read_ground_truth(folder) -> dict:
     """The ``ground_truth.npz`` of a phantom series as a dict of arrays."""
     with np.load(Path(folder) / "ground_truth.npz") as npz:
         return {k: npz[k] for k in npz.files}
-
-
-def write_npz_deterministic(path, arrays: dict) -> Path:
-    """Like ``numpy.savez`` but with fixed zip timestamps, so equal arrays give equal bytes."""
-    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as zf:
-        for name, value in arrays.items():
-            buf = io.BytesIO()
-            np.lib.format.write_array(buf, np.asanyarray(value), allow_pickle=False)
-            zf.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), buf.getvalue())
-    return Path(path)
 
 
 def _write_one(spec, config, folder, overwrite, reference):
