@@ -38,14 +38,24 @@ References
 
 from __future__ import annotations
 
+import fnmatch
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import h5py
+import hdf5plugin  # noqa: F401  (registers the Blosc, LZ4, Zstd, bitshuffle filters with HDF5)
 import numpy as np
 
-from .errors import (CorruptFileError, FrameShapeError, InvalidFrameError,
-                     MissingCombinationError, MissingDatasetError, NonFiniteFrameError)
+from .errors import (
+    CorruptFileError,
+    FrameShapeError,
+    InvalidFrameError,
+    MissingCombinationError,
+    MissingDatasetError,
+    NonFiniteFrameError,
+    UnitsError,
+)
 
 #: The four (helicity, magnetisation) combinations, in the order they are stored.
 COMBINATIONS = ((1, 1), (-1, 1), (1, -1), (-1, -1))
@@ -74,6 +84,59 @@ _TO_UM = {"um": 1.0, "µm": 1.0, "micron": 1.0, "microns": 1.0, "nm": 1e-3, "mm"
 _TO_S = {"s": 1.0, "sec": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6}
 
 
+@dataclass(frozen=True)
+class FramePiece:
+    """Frames of one (h, m) block held by one dataset.
+
+    Attributes
+    ----------
+    file : Path
+        The file to open (a master file's external links are followed).
+    dataset : str
+        Dataset path inside ``file``.
+    axes : str
+        One letter per dataset axis (``c``, ``f``, ``y``, ``x``).
+    block : int or None
+        Index along ``c``.
+    frames : tuple of int or None
+        Indices along ``f`` (``None``: every frame).
+    n_frames : int
+    """
+
+    file: Path
+    dataset: str
+    axes: str
+    block: int | None
+    frames: tuple | None
+    n_frames: int
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Frames ``start:stop`` of this piece as ``(k, H, W)`` in the stored dtype."""
+        with _open(self.file) as h5:
+            return self.read_open(h5, start, stop)
+
+    def read_open(self, h5, start, stop):
+        ds = h5[self.dataset]
+        index = []
+        for axis in self.axes:
+            if axis == "c":
+                index.append(self.block)
+            elif axis == "f":
+                index.append(slice(start, stop) if self.frames is None
+                             else list(self.frames[start:stop]))
+            else:
+                index.append(slice(None))
+        arr = np.asarray(ds[tuple(index)])
+        ax = self.axes.replace("c", "")
+        if "f" not in ax:
+            arr, ax = arr[None], "f" + ax
+        return np.transpose(arr, [ax.index(a) for a in "fyx"])
+
+
+#: Bytes of stored frames read at once when streaming a block (frames are summed one by one).
+READ_BYTES = 64 << 20
+
+
 @dataclass
 class ScanFile:
     """One scan position: metadata read at once, frames read when asked for.
@@ -81,7 +144,7 @@ class ScanFile:
     Attributes
     ----------
     path : Path
-        The NeXus file.
+        The NeXus file the metadata come from.
     position_um : float
         Scan (tape) position as recorded by the stage.
     integration_s : float
@@ -89,9 +152,12 @@ class ScanFile:
     frames : dict
         ``{(h, m): ndarray (n_frames, H, W) float64}``; read from disk on
         access (kept in memory only for files opened with :func:`read_scan`).
+        Large acquisitions use :meth:`means` instead, which streams.
     valid : ndarray of bool, shape (H, W)
         Pixels usable in every frame: not flagged in ``pixel_mask``, below the
         detector's full scale in every frame, finite.
+    pieces : dict
+        ``{(h, m): [FramePiece, ...]}``, where each block's frames are stored.
     """
 
     path: Path
@@ -105,8 +171,11 @@ class ScanFile:
     frame_shape: tuple = ()
     mapping: dict = field(default_factory=dict, repr=False)
     nonfinite: str = field(default="raise", repr=False)
+    pieces: dict = field(default_factory=dict, repr=False)
+    dtypes: dict = field(default_factory=dict, repr=False)
     _frames: dict | None = field(default=None, repr=False)
     _valid: np.ndarray | None = field(default=None, repr=False)
+    _means: dict | None = field(default=None, repr=False)
 
     @property
     def frames(self) -> dict:
@@ -119,8 +188,35 @@ class ScanFile:
     @property
     def valid(self) -> np.ndarray:
         if self._valid is None:
-            _, self._valid = self._load()
+            self.means()
         return self._valid
+
+    @property
+    def n_frames(self) -> dict:
+        """Frames averaged per block, ``{(h, m): n}``."""
+        return {hm: shape[0] for hm, shape in self.frame_shape.items()}
+
+    def means(self) -> dict:
+        """Frame-averaged image of each block, ``{(h, m): (H, W) float64}``, read by streaming.
+
+        Frames are read a few at a time and summed one by one in float64, so
+        memory holds the four sums, never a whole stack; the valid-pixel map
+        (:func:`pixel_validity`) is found in the same pass. Both are cached.
+        """
+        if self._means is None:
+            if self._frames is not None:
+                self._means = {hm: stack.mean(axis=0) for hm, stack in self._frames.items()}
+            else:
+                self._means, self._valid = self._stream()
+        return self._means
+
+    def release(self) -> None:
+        """Forget the cached images and frames (they are read again when asked for)."""
+        self._frames = self._means = self._valid = None
+
+    def first_frame(self) -> np.ndarray:
+        """The first stored frame of the (+1, +1) block, in its stored dtype."""
+        return self.pieces[(1, 1)][0].read(0, 1)[0]
 
     def invalid_reasons(self) -> dict:
         """Boolean maps of why pixels are invalid: ``flagged`` (detector pixel mask),
@@ -136,41 +232,96 @@ class ScanFile:
         return {"flagged": np.zeros(shape, bool) if mask is None else np.asarray(mask) != 0,
                 "saturated": saturated, "nonfinite": ~np.all(np.isfinite(stacked), axis=0)}
 
-    def load(self) -> "ScanFile":
+    def load(self) -> ScanFile:
         """Read the frames now and keep them in memory; returns ``self``."""
         self._frames, self._valid = self._load()
         return self
 
-    def _load(self):
+    def _pixel_mask(self):
         with _open(self.path) as h5:
-            frames = _read_frames(h5, self.mapping, self.path)
-            mask = _read_optional_array(h5, self.mapping.get("pixel_mask"))
-        return frames, pixel_validity(frames, self.path, pixel_mask=mask,
+            return _read_optional_array(h5, self.mapping.get("pixel_mask"))
+
+    def _load(self):
+        frames = {hm: np.concatenate([p.read(0, p.n_frames) for p in self.pieces[hm]])
+                  .astype(np.float64) for hm in COMBINATIONS}
+        return frames, pixel_validity(frames, self.path, pixel_mask=self._pixel_mask(),
                                       saturation_value=self.saturation_value,
                                       nonfinite=self.nonfinite)
 
+    def _stream(self):
+        shape = self.frame_shape[(1, 1)][1:]
+        checker = _Validity(shape, self.path, self._pixel_mask(), self.saturation_value,
+                            self.nonfinite)
+        means = {}
+        for hm in COMBINATIONS:
+            total, done = np.zeros(shape, np.float64), 0
+            for piece in self.pieces[hm]:
+                with _open(piece.file) as h5:
+                    itemsize = h5[piece.dataset].dtype.itemsize
+                    step = max(1, READ_BYTES // max(1, itemsize * shape[0] * shape[1]))
+                    for start in range(0, piece.n_frames, step):
+                        batch = piece.read_open(h5, start, min(start + step, piece.n_frames))
+                        for frame in batch:
+                            frame = frame.astype(np.float64)
+                            checker.add(hm, done, frame)
+                            total += frame
+                            done += 1
+            means[hm] = total / done
+        return means, checker.valid
 
-def read_scan(path, mapping=None, *, load=True, nonfinite="raise") -> ScanFile:
+
+class _Validity:
+    """Valid-pixel map built frame by frame (the rules of :func:`pixel_validity`)."""
+
+    def __init__(self, shape, path, pixel_mask, saturation_value, nonfinite):
+        self.base = np.ones(shape, bool) if pixel_mask is None else np.asarray(pixel_mask) == 0
+        self.valid = self.base.copy()
+        self.path, self.saturation_value, self.nonfinite = path, saturation_value, nonfinite
+
+    def add(self, hm, index, frame):
+        finite = np.isfinite(frame)
+        if self.nonfinite == "raise" and not finite.all():
+            raise NonFiniteFrameError(
+                f"{self.path}: (h, m) = {hm} frames [{index}] hold NaN/inf values; re-export the "
+                "file, or read it with nonfinite='mask' to treat those pixels as invalid")
+        ok = finite & self.base
+        if self.saturation_value is not None:
+            with np.errstate(invalid="ignore"):
+                ok &= frame < self.saturation_value
+        if not ok.any():
+            raise InvalidFrameError(
+                f"{self.path}: (h, m) = {hm} frame {index} has no valid pixel (all saturated, "
+                "dead, masked or non-finite); drop that file from the series or re-acquire it")
+        self.valid &= ok
+
+
+def read_scan(path, mapping=None, *, load=True, nonfinite="raise", block_files=None) -> ScanFile:
     """Read one scan-position file.
 
     Parameters
     ----------
     path : str or Path
-        NeXus/HDF5 file.
+        NeXus/HDF5 file (for an Eiger-style master file, the master).
     mapping : dict, optional
-        Overrides of :data:`DEFAULT_MAPPING` for files laid out differently.
-        ``"frames"`` is either one dataset path whose axes are named by
-        ``"frame_axes"`` (letters ``c`` combination, ``f`` frame, ``y``, ``x``;
-        ``f`` may be absent for single frames) with the (h, m) of each
-        combination read from ``"helicity"``/``"magnetisation"`` (paths or
-        lists), or a dict ``{(h, m) or "+-"-style key: path}`` whose datasets
-        have axes ``"frame_axes"`` without ``c``. Scalar fields
+        Overrides of :data:`DEFAULT_MAPPING` for files laid out differently
+        (the ``fields`` of a layout, :mod:`thesis_lib.xmcd.layout`).
+        ``"frames"`` is one dataset path whose axes are named by
+        ``"frame_axes"`` (letters ``c`` block, ``f`` frame, ``y``, ``x``;
+        ``f`` may be absent for single frames), a list of such paths (or a
+        path with ``*``) concatenated along ``f``, or a dict
+        ``{(h, m) or "+-"-style key: path}`` whose datasets have axes
+        ``"frame_axes"`` without ``c``. With ``c``, ``"helicity"`` /
+        ``"magnetisation"`` (paths or lists) label each block; without ``c``
+        they label each frame (one stack in acquisition order). Scalar fields
         (``position_um``, ``integration_s``, ...) may be paths or literal
         numbers; a ``units`` attribute (mm, nm, ms, ...) is converted.
     load : bool
         Read the frames immediately (default) or on first access.
     nonfinite : {"raise", "mask"}
         NaN/inf values raise :class:`NonFiniteFrameError` or are marked invalid.
+    block_files : dict, optional
+        ``{(h, m): path}`` when each block is its own file (then ``"frames"``
+        is the dataset path inside each of them); metadata come from ``path``.
 
     Returns
     -------
@@ -195,12 +346,14 @@ def read_scan(path, mapping=None, *, load=True, nonfinite="raise") -> ScanFile:
     if nonfinite not in ("raise", "mask"):
         raise ValueError(f"nonfinite must be 'raise' or 'mask', not {nonfinite!r}")
     with _open(path) as h5:
-        missing = [k for k in _REQUIRED if isinstance(mapping[k], str) and mapping[k] not in h5]
+        missing = [k for k in _REQUIRED if k != "frames" or not block_files
+                   if isinstance(mapping[k], str) and "*" not in mapping[k]
+                   and mapping[k] not in h5]
         if missing:
             raise MissingDatasetError(
                 f"{path}: no dataset {', '.join(repr(mapping[k]) for k in missing)} "
                 f"(needed for {', '.join(missing)}); pass mapping={{...}} naming where this file keeps them")
-        shapes = _frame_shapes(h5, mapping, path)
+        pieces, shapes, dtypes = _frame_pieces(h5, mapping, path, block_files)
         beam = _read_optional_array(h5, mapping.get("beam_um"), _TO_UM)
         scan = ScanFile(
             path=path,
@@ -211,7 +364,8 @@ def read_scan(path, mapping=None, *, load=True, nonfinite="raise") -> ScanFile:
             step_um=_read_optional_scalar(h5, mapping.get("step_um"), _TO_UM),
             beam_um=None if beam is None else tuple(float(b) for b in np.ravel(beam)),
             saturation_value=_read_optional_scalar(h5, mapping.get("saturation_value")),
-            frame_shape=shapes, mapping=mapping, nonfinite=nonfinite)
+            frame_shape=shapes, mapping=mapping, nonfinite=nonfinite, pieces=pieces,
+            dtypes=dtypes)
     return scan.load() if load else scan
 
 
@@ -233,27 +387,11 @@ def pixel_validity(frames, path="<memory>", *, pixel_mask=None, saturation_value
     [[0, 1], [1, 1]]
     """
     shape = next(iter(frames.values())).shape[1:]
-    base = np.ones(shape, bool) if pixel_mask is None else np.asarray(pixel_mask) == 0
-    valid = base.copy()
+    checker = _Validity(shape, path, pixel_mask, saturation_value, nonfinite)
     for hm, stack in frames.items():
-        finite = np.isfinite(stack)
-        if not finite.all():
-            if nonfinite == "raise":
-                bad = sorted({int(i) for i in np.nonzero(~finite.all(axis=(1, 2)))[0]})
-                raise NonFiniteFrameError(
-                    f"{path}: (h, m) = {hm} frames {bad} hold NaN/inf values; re-export the file, "
-                    "or read it with nonfinite='mask' to treat those pixels as invalid")
-        ok = finite & base
-        if saturation_value is not None:
-            with np.errstate(invalid="ignore"):
-                ok &= stack < saturation_value
-        empty = np.nonzero(~ok.any(axis=(1, 2)))[0]
-        if empty.size:
-            raise InvalidFrameError(
-                f"{path}: (h, m) = {hm} frame {int(empty[0])} has no valid pixel (all saturated, "
-                "dead, masked or non-finite); drop that file from the series or re-acquire it")
-        valid &= ok.all(axis=0)
-    return valid
+        for i, frame in enumerate(np.asarray(stack)):
+            checker.add(hm, i, frame)
+    return checker.valid
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -284,7 +422,7 @@ def _unit_factor(ds, table):
         return 1.0
     units = _text(units).strip()
     if units not in table:
-        raise MissingDatasetError(f"{ds.file.filename}: {ds.name} has units {units!r}, expected one of "
+        raise UnitsError(f"{ds.file.filename}: {ds.name} has units {units!r}, expected one of "
                                   f"{sorted(table)}; fix the attribute or pass a literal value in mapping")
     return table[units]
 
@@ -315,8 +453,35 @@ def _read_optional_array(h5, spec, table=None):
     return np.asarray(ds[()]) * _unit_factor(ds, table) if table else np.asarray(ds[()])
 
 
-def _combination_key(key):
-    """Accept (h, m) tuples or strings such as '+-', '+1,-1'."""
+def natural_key(p: Path):
+    """Sort key that puts ``scan_2`` before ``scan_10``."""
+    return [int(tok) if tok.isdigit() else tok for tok in re.split(r"(\d+)", Path(p).name)]
+
+
+def expand_frames(h5, spec) -> list:
+    """Dataset paths of a ``frames`` entry: a list, or one path with ``*`` in its last part."""
+    paths = list(spec) if isinstance(spec, (list, tuple)) else [spec]
+    out = []
+    for p in paths:
+        if "*" not in p:
+            out.append(p)
+            continue
+        parent, _, leaf = p.rpartition("/")
+        group = h5.get(parent or "/")
+        names = sorted((n for n in (group.keys() if group is not None else ())
+                        if fnmatch.fnmatch(n, leaf)), key=lambda n: natural_key(Path(n)))
+        out += [f"{parent}/{n}" for n in names]
+    return out
+
+
+def combination_key(key):
+    """Accept (h, m) tuples or strings such as '+-', '+1,-1'.
+
+    Examples
+    --------
+    >>> combination_key("-+"), combination_key([1, -1])
+    ((-1, 1), (1, -1))
+    """
     if isinstance(key, str):
         signs = [1 if c == "+" else -1 for c in key if c in "+-"]
         key = tuple(signs)
@@ -326,54 +491,99 @@ def _combination_key(key):
     return key
 
 
-def _frame_sources(h5, mapping, path):
-    """``{(h, m): (dataset, index or None, axes)}`` for the four combinations."""
+def _dataset(h5, dpath, path, what):
+    if dpath not in h5:
+        try:
+            link = h5.get(dpath, getlink=True)
+        except KeyError:
+            link = None
+        if isinstance(link, h5py.ExternalLink):
+            raise MissingDatasetError(
+                f"{path}: {dpath!r} is an external link to {link.filename!r}, which cannot be "
+                "opened; keep the data files beside the master file")
+        raise MissingDatasetError(f"{path}: no dataset {dpath!r} for {what}; fix the layout's "
+                                  "fields.frames (or the mapping)")
+    ds = h5[dpath]
+    if not isinstance(ds, h5py.Dataset):
+        raise MissingDatasetError(f"{path}: {dpath!r} is a group, not a dataset; name the dataset")
+    return ds
+
+
+def _dims(ds, axes, path):
+    if ds.ndim != len(axes):
+        raise FrameShapeError(f"{path}: {ds.name} has shape {ds.shape} but frame_axes={axes!r}; "
+                              "give frame_axes with one letter per axis (c, f, y, x)")
+    return dict(zip(axes, ds.shape))
+
+
+def _piece(file, name, ds, axes, block=None, frames=None):
+    # `name` is the path asked for: behind an external link ds.name is the target's path
+    dims = _dims(ds, axes, file)
+    n = dims.get("f", 1) if frames is None else len(frames)
+    return FramePiece(Path(file), name, axes, block, frames, n), (dims["y"], dims["x"]), ds.dtype
+
+
+def _frame_pieces(h5, mapping, path, block_files=None):
+    """``({(h, m): [FramePiece]}, {(h, m): (n, H, W)}, {(h, m): dtype})`` of one scan."""
     spec, axes = mapping["frames"], mapping.get("frame_axes", "cfyx")
-    sources = {}
-    if isinstance(spec, dict):
-        axes = axes.replace("c", "")
+    found = {}      # hm -> list of (piece, (H, W), dtype)
+    if block_files:
+        for hm, bpath in block_files.items():
+            with _open(bpath) as other:
+                found[hm] = [_piece(bpath, spec, _dataset(other, spec, bpath, f"(h, m) = {hm}"),
+                                    axes.replace("c", ""))]
+    elif isinstance(spec, dict):
         for key, dpath in spec.items():
-            if dpath not in h5:
-                raise MissingDatasetError(f"{path}: no dataset {dpath!r} for (h, m) = {key}; fix the mapping")
-            sources[_combination_key(key)] = (h5[dpath], None, axes)
+            hm = combination_key(key)
+            found[hm] = [_piece(path, dpath, _dataset(h5, dpath, path, f"(h, m) = {hm}"),
+                                axes.replace("c", ""))]
     else:
-        ds = h5[spec]
-        if ds.ndim != len(axes) or "c" not in axes:
-            raise FrameShapeError(f"{path}: {spec} has shape {ds.shape} but frame_axes={axes!r}; "
-                                  "give frame_axes with one letter per axis (c, f, y, x)")
+        names = expand_frames(h5, spec)
+        if not names:
+            raise MissingDatasetError(f"{path}: no dataset matches frames {spec!r}; fix the layout")
+        datasets = [_dataset(h5, n, path, "frames") for n in names]
         hel = _read_optional_array(h5, mapping.get("helicity"))
         mag = _read_optional_array(h5, mapping.get("magnetisation"))
         if hel is None or mag is None:
-            raise MissingDatasetError(f"{path}: no helicity/magnetisation labels for the blocks of {spec}; "
-                                      "name them in the mapping (paths or lists)")
-        for i, (h, m) in enumerate(zip(np.ravel(hel), np.ravel(mag))):
-            sources[(int(h), int(m))] = (ds, i, axes)
-    missing = [hm for hm in COMBINATIONS if hm not in sources]
+            raise MissingDatasetError(f"{path}: no helicity/magnetisation labels for the frames of "
+                                      f"{spec}; name them in the layout (paths or lists)")
+        hel, mag = np.ravel(hel).astype(int), np.ravel(mag).astype(int)
+        if "c" in axes:
+            for name, ds in zip(names, datasets):
+                n_blocks = _dims(ds, axes, path)["c"]
+                if len(hel) != n_blocks or len(mag) != n_blocks:
+                    raise FrameShapeError(f"{path}: {n_blocks} blocks along c in {ds.name} but "
+                                          f"{len(hel)} helicity / {len(mag)} magnetisation labels")
+                for i, (h, m) in enumerate(zip(hel, mag)):
+                    found.setdefault((int(h), int(m)), []).append(_piece(path, name, ds, axes,
+                                                                         block=i))
+        else:
+            counts = [_dims(ds, axes, path).get("f", 1) for ds in datasets]
+            if len(hel) != sum(counts) or len(mag) != sum(counts):
+                raise FrameShapeError(
+                    f"{path}: {sum(counts)} frames in {names} but {len(hel)} helicity and "
+                    f"{len(mag)} magnetisation values; a stack needs one label of each per frame")
+            offset = 0
+            for name, ds, n in zip(names, datasets, counts):
+                for hm in COMBINATIONS:
+                    idx = tuple(int(i) for i in np.nonzero(
+                        (hel[offset:offset + n] == hm[0]) & (mag[offset:offset + n] == hm[1]))[0])
+                    if idx:
+                        found.setdefault(hm, []).append(
+                            _piece(path, name, ds, axes, frames=None if len(idx) == n else idx))
+                offset += n
+    missing = [hm for hm in COMBINATIONS if hm not in found]
     if missing:
         raise MissingCombinationError(
-            f"{path}: no frame stack for (h, m) = {missing} (found {sorted(sources)}); the double "
+            f"{path}: no frame stack for (h, m) = {missing} (found {sorted(found)}); the double "
             "difference needs all four - re-export the file or point the mapping at the missing stacks")
-    return sources
-
-
-def _frame_shapes(h5, mapping, path):
-    shapes = {}
-    for hm, (ds, idx, axes) in _frame_sources(h5, mapping, path).items():
-        dims = dict(zip(axes, ds.shape))
-        shapes[hm] = (dims.get("f", 1), dims["y"], dims["x"])
-    if len({s[1:] for s in shapes.values()}) != 1:
+    extent = {item[1] for items in found.values() for item in items}
+    if len(extent) != 1:
+        shapes = {hm: [item[1] for item in items] for hm, items in found.items()}
         raise FrameShapeError(f"{path}: the (h, m) stacks have different frame shapes {shapes}; "
                               "all frames of one file must come from one detector region")
-    return shapes
-
-
-def _read_frames(h5, mapping, path):
-    _frame_shapes(h5, mapping, path)
-    frames = {}
-    for hm, (ds, idx, axes) in _frame_sources(h5, mapping, path).items():
-        arr = np.asarray(ds[()] if idx is None else ds[(slice(None),) * axes.index("c") + (idx,)])
-        ax = axes.replace("c", "")
-        if "f" not in ax:
-            arr, ax = arr[None], "f" + ax
-        frames[hm] = np.ascontiguousarray(np.transpose(arr, [ax.index(a) for a in "fyx"]), dtype=np.float64)
-    return {hm: frames[hm] for hm in COMBINATIONS}
+    (H, W), = extent
+    pieces = {hm: [item[0] for item in found[hm]] for hm in COMBINATIONS}
+    shapes = {hm: (sum(p.n_frames for p in pieces[hm]), H, W) for hm in COMBINATIONS}
+    dtypes = {hm: sorted({str(item[2]) for item in found[hm]}) for hm in COMBINATIONS}
+    return pieces, shapes, dtypes
