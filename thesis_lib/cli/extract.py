@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ._layout import add_layout_option, resolve_layout
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -19,6 +21,7 @@ def register(subparsers) -> None:
                         "(on) or never (off)")
     p.add_argument("--out", required=True, help="output .npz file")
     p.add_argument("--overwrite", action="store_true", help="recompute even if OUT is up to date")
+    add_layout_option(p)
     p.set_defaults(func=_run)
 
 
@@ -28,10 +31,13 @@ def _run(args) -> int:
     from tqdm import tqdm
 
     from thesis_lib.mask.files import write_waveform
+    from thesis_lib.xmcd.layout import as_layout
 
-    n = len(list(Path(args.series_dir).glob("*.nxs")))
+    layout = resolve_layout(args)
+    folder = Path(args.series_dir)
+    n = len(as_layout(layout).scan_files(folder)) if folder.is_dir() else None
     with tqdm(total=n, desc="extract", unit="file") as bar:
         out = write_waveform(args.series_dir, args.mask, args.out, register=args.register,
-                             overwrite=args.overwrite, progress=bar.update)
+                             overwrite=args.overwrite, progress=bar.update, layout=layout)
     print(f"waveform written to {out}")
     return 0

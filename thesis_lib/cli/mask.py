@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ._layout import add_layout_option, resolve_layout
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -34,6 +36,7 @@ def register(subparsers) -> None:
                         "(default; all pixels up to 200000, else a seeded 200000-pixel "
                         "subsample), all (the exact full fit), or a number")
     p.add_argument("--overwrite", action="store_true", help="rebuild even if OUT is up to date")
+    add_layout_option(p)
     p.set_defaults(func=_run)
 
 
@@ -54,6 +57,7 @@ def _run(args) -> int:
     out = write_mask(args.reference, args.out, method=args.method, weighted=args.weighted,
                      radius=args.radius, seed=args.seed, overwrite=args.overwrite,
                      smooth_sigma=args.smooth_sigma, gate_gamma=args.gate_gamma,
-                     refine=None if args.refine == "none" else args.refine, **extra)
+                     refine=None if args.refine == "none" else args.refine,
+                     layout=resolve_layout(args), **extra)
     print(f"mask written to {out}")
     return 0
