@@ -64,3 +64,20 @@ def test_cli_mask_and_extract_accept_a_layout(tmp_path):
         s = w["s"]
     # s_t is linear in the planted t + 1 (sign fixed by the ranking of the mask)
     assert abs(np.corrcoef(s, np.arange(4) + 1.0)[0, 1]) > 0.99
+
+
+def test_layout_series_section_stands_in_for_series_yml(tmp_path):
+    from thesis_lib.calibration.files import read_series_meta
+
+    (tmp_path / "l.yml").write_text("series: {tape_speed_m_s: 0.19, test_tone_hz: 1000.0, "
+                                    "step_um: 5.0, beam_um: [10.0, 12.0]}\n")
+    layout = load_layout(tmp_path / "l.yml")
+    meta, identity = read_series_meta(tmp_path, layout)
+    assert (meta.tape_speed_m_s, meta.test_tone_hz, meta.step_um) == (0.19, 1000.0, 5.0)
+    assert "series_meta" not in identity            # nothing read from the folder
+    (tmp_path / "series.yml").write_text("step_um: 6.0\n")
+    meta, identity = read_series_meta(tmp_path, layout)
+    assert meta.step_um == 6.0 and meta.tape_speed_m_s == 0.19    # series.yml wins, layout fills
+    assert len(identity["series_meta_sha256"]) == 64
+    with pytest.raises(FileNotFoundError, match="series.yml"):
+        read_series_meta(tmp_path / "elsewhere")                   # no layout: as before

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ._layout import add_layout_option, resolve_layout
+
 
 def _floats(text):
     try:
@@ -44,6 +46,7 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the simulated tape noise")
     p.add_argument("--overwrite", action="store_true",
                    help="recompute even if OUT already holds this calibration")
+    add_layout_option(p)
     p.set_defaults(func=_run)
 
 
@@ -52,12 +55,13 @@ def _run(args) -> int:
 
     from tqdm import tqdm
 
-    from thesis_lib.calibration.files import write_calibration
-    from thesis_lib.calibration.inputs import load_series_meta, load_waveform
+    from thesis_lib.calibration.files import read_series_meta, write_calibration
+    from thesis_lib.calibration.inputs import load_waveform
     from thesis_lib.calibration.search import BEAMS_UM, REFINE_LEVELS, REFINE_POINTS, STEP_FACTORS
 
     load_waveform(args.waveform)            # bad inputs fail before the progress bar starts
-    load_series_meta(args.series_meta)
+    layout = resolve_layout(args)
+    read_series_meta(args.series_meta, layout)
     settings = {"gain": args.gain, "unidentified_beam": args.unidentified_beam, "seed": args.seed,
                 "refine": not args.no_refine}
     steps = _floats(args.step_factors) if args.step_factors else list(STEP_FACTORS)
@@ -66,7 +70,8 @@ def _run(args) -> int:
     total = len(steps) * len(beams) + (0 if args.no_refine else REFINE_LEVELS * REFINE_POINTS**2)
     with tqdm(total=total, desc="calibrate", unit="point") as bar:
         out = write_calibration(args.waveform, args.series_meta, args.out,
-                                overwrite=args.overwrite, progress=bar.update, **settings)
+                                overwrite=args.overwrite, progress=bar.update, layout=layout,
+                                **settings)
     doc = json.loads(out.read_text())
     m = doc["metrics"]
     print(f"step {doc['step_um']:.2f} µm, beam FWHM {doc['beam_fwhm_um']:.1f} µm "
