@@ -423,7 +423,7 @@ def _unit_factor(ds, table):
     units = _text(units).strip()
     if units not in table:
         raise UnitsError(f"{ds.file.filename}: {ds.name} has units {units!r}, expected one of "
-                                  f"{sorted(table)}; fix the attribute or pass a literal value in mapping")
+                                  f"{sorted(table)}; fix the attribute or give a literal value in the layout")
     return table[units]
 
 
