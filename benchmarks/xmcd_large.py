@@ -56,7 +56,7 @@ def write_series(folder: Path, size: int, frames: int, files: int, seed: int = 0
     s0 = 2000.0 + 500.0 * np.sin(6 * xx) * np.cos(4 * yy)
     grain = rng.integers(0, 8, (size, size)).astype(np.float32)
     for t in range(files):
-        s_t = np.sin(2 * np.pi * t / max(files, 2))
+        s_t = 0.6 + 0.4 * np.sin(2 * np.pi * t / max(files, 2))   # no sign flip: a clear mask
         labels = [hm for hm in COMBOS for _ in range(frames)]
         order = rng.permutation(len(labels))
         with h5py.File(folder / f"pos_{t:04d}.h5", "w") as h5:
@@ -91,7 +91,8 @@ def main(argv=None):
     ap.add_argument("--size", type=int, default=2048, help="detector side in pixels")
     ap.add_argument("--frames", type=int, default=20, help="frames per (h, m) block")
     ap.add_argument("--files", type=int, default=3, help="scan positions")
-    ap.add_argument("--workdir", default=None, help="where to write the series (default: a temp dir)")
+    ap.add_argument("--workdir", default=None,
+                    help="where to write the series (default: a temporary folder)")
     add_out_argument(ap)
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:

@@ -4,8 +4,14 @@ import numpy as np
 import pytest
 
 from thesis_lib.mask.extract import extract_series, registration_image
-from thesis_lib.xmcd import COMBINATIONS, double_difference, read_scan, read_series, write_scan
-from thesis_lib.xmcd import nexus
+from thesis_lib.xmcd import (
+    COMBINATIONS,
+    double_difference,
+    nexus,
+    read_scan,
+    read_series,
+    write_scan,
+)
 from thesis_lib.xmcd.errors import InvalidFrameError
 
 

@@ -48,7 +48,8 @@ def test_default_layout_is_our_writer():
 def test_cli_mask_and_extract_accept_a_layout(tmp_path):
     rng = np.random.default_rng(1)
     yy, xx = np.mgrid[0:16, 0:16]
-    lobe = 30 * (np.exp(-((yy - 8) ** 2 + (xx - 5) ** 2) / 5) - np.exp(-((yy - 8) ** 2 + (xx - 11) ** 2) / 5))
+    lobe = 30 * (np.exp(-((yy - 8) ** 2 + (xx - 5) ** 2) / 5)
+                 - np.exp(-((yy - 8) ** 2 + (xx - 11) ** 2) / 5))
     scans = [{hm: np.rint(800 + hm[0] * hm[1] * (t + 1) * lobe + rng.normal(0, 2, (2, 16, 16)))
               .astype(np.uint32) for hm in COMBINATIONS} for t in range(4)]
     text = write_foreign_series(tmp_path / "s", "eiger", scans, positions_um=[0, 25, 50, 75],

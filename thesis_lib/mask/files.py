@@ -38,19 +38,23 @@ def _fingerprint(path) -> list:
     from thesis_lib.xmcd.layout import NEXUS_SUFFIXES
 
     path = Path(path)
-    files = (sorted(p for p in path.iterdir() if p.suffix in NEXUS_SUFFIXES + (".yml",))
-             if path.is_dir() else [path])
+    files = ([p for p in sorted(path.iterdir()) if p.suffix in NEXUS_SUFFIXES] if path.is_dir()
+             else [path])
     return [[p.name, p.stat().st_size, int(p.stat().st_mtime)] for p in files]
 
 
-def _layout_param(layout):
-    """What of a layout enters the stored parameters (its content, not its file name)."""
+def _layout_param(layout) -> dict:
+    """``{"layout": ...}``, what of a layout enters the stored parameters (its content, not
+    its file name); empty for our own layout, so that files stored before layouts existed
+    still count as up to date."""
     from thesis_lib.xmcd.layout import as_layout
 
+    if layout is None:
+        return {}
     lay = as_layout(layout)
-    return None if layout is None else {
-        "fields": dict(lay.fields), "files": lay.files, "blocks": lay.block_pattern,
-        "labels": {k: list(v) for k, v in lay.block_labels.items()}}
+    return {"layout": {"fields": dict(lay.fields), "files": lay.files,
+                       "blocks": lay.block_pattern,
+                       "labels": {k: list(v) for k, v in lay.block_labels.items()}}}
 
 
 def _stored_params(out):
@@ -100,8 +104,9 @@ def write_mask(reference, out, method: str = "kmeans", weighted: bool = False,
     from thesis_lib.xmcd import reference_image
     from thesis_lib.xmcd.check import require_clean
 
-    params = {"layout": _layout_param(layout), "reference": str(Path(reference).resolve()), "method": method,
-              "weighted": bool(weighted), "how": how, "radius": radius, "seed": seed,
+    params = {"reference": str(Path(reference).resolve()), "method": method,
+              **_layout_param(layout), "weighted": bool(weighted), "how": how, "radius": radius,
+              "seed": seed,
               "inputs": _fingerprint(reference), **{k: mask_kwargs[k] for k in sorted(mask_kwargs)}}
     if not overwrite and _stored_params(out) == params:
         return Path(out)
@@ -133,7 +138,7 @@ def write_waveform(series_dir, mask_path, out, register: str = "auto",
 
     mask_data = load_mask(mask_path)
     params = {"series": str(Path(series_dir).resolve()), "register": register,
-              "layout": _layout_param(layout),
+              **_layout_param(layout),
               "mask": str(Path(mask_path).resolve()), "mask_params": json.loads(
                   str(mask_data.get("params", np.array("{}")))),
               "inputs": _fingerprint(series_dir),

@@ -97,7 +97,8 @@ def check_series(path, layout=None) -> CheckReport:
     layout = as_layout(layout)
     report = CheckReport(path=path)
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file or folder; give a series folder or a scan file")
+        raise FileNotFoundError(f"{path}: no such file or folder; give a series folder or a "
+                                "scan file")
     try:
         groups = layout.scan_files(path) if path.is_dir() else [(path, None)]
     except SeriesLayoutError as exc:
@@ -146,7 +147,7 @@ def _read_one(report, first, blocks, layout):
         return scan
     bad = int(np.count_nonzero(~np.isfinite(frame)))
     if bad:
-        report.rows.append(("frame", "error", name, f"first (+1, +1) frame has {bad} NaN/inf pixels"))
+        _error(report, "frame", name, f"first (+1, +1) frame has {bad} NaN/inf pixels")
     elif not np.any(frame):
         report.rows.append(("frame", "error", name, "first (+1, +1) frame is all zeros"))
     return scan

@@ -193,7 +193,8 @@ def layout_from_dict(doc, *, source="layout") -> Layout:
         fields.setdefault("frame_axes", "fyx")    # one block per file: no block axis
     series = doc.get("series") or {}
     if not isinstance(series, dict):
-        raise LayoutError(f"{source}: `series` must be a mapping (tape_speed_m_s, test_tone_hz, ...)")
+        raise LayoutError(f"{source}: `series` must be a mapping (tape_speed_m_s, "
+                          "test_tone_hz, ...)")
     return Layout(fields=MappingProxyType(fields), files=files, block_pattern=pattern,
                   block_labels=MappingProxyType(labels), series=MappingProxyType(series),
                   source=source)
@@ -209,7 +210,8 @@ def as_layout(obj) -> Layout:
         return load_layout(obj)
     if isinstance(obj, dict):
         return layout_from_dict({"fields": obj}, source="mapping")
-    raise TypeError(f"layout must be None, a Layout, a YAML path or a dict, not {type(obj).__name__}")
+    raise TypeError(f"layout must be None, a Layout, a YAML path or a dict, "
+                    f"not {type(obj).__name__}")
 
 
 def _check_fields(fields, source) -> dict:
@@ -225,9 +227,10 @@ def _check_fields(fields, source) -> dict:
             keys = [combination_key(k) for k in frames]
         except ValueError as exc:
             raise LayoutError(f"{source}: fields.frames: {exc}") from None
-        if sorted(keys) != sorted(COMBINATIONS) or not all(isinstance(v, str) for v in frames.values()):
-            raise LayoutError(f"{source}: fields.frames as a mapping needs one dataset path for each "
-                              "of '++', '-+', '+-', '--'")
+        paths_ok = all(isinstance(v, str) for v in frames.values())
+        if sorted(keys) != sorted(COMBINATIONS) or not paths_ok:
+            raise LayoutError(f"{source}: fields.frames as a mapping needs one dataset path for "
+                              "each of '++', '-+', '+-', '--'")
     elif frames is not None and not (isinstance(frames, str) or (
             isinstance(frames, list) and frames and all(isinstance(v, str) for v in frames))):
         raise LayoutError(f"{source}: fields.frames must be a dataset path, a list of paths or a "

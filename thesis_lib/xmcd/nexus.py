@@ -25,7 +25,11 @@ plain NeXus (``NX_class`` attributes on every group)::
 
 :func:`thesis_lib.xmcd.writer.write_scan` writes this layout. Files laid out
 differently are read through a *mapping* from the reader's fields to dataset
-paths (or literal values); see :data:`DEFAULT_MAPPING` and :func:`read_scan`.
+paths (or literal values), the ``fields`` of a layout description
+(:mod:`thesis_lib.xmcd.layout`); see :data:`DEFAULT_MAPPING` and :func:`read_scan`.
+Each block's frames are located as :class:`FramePiece` objects (a dataset, a
+block index, a frame selection; across external links and data files) and
+read a few at a time: :meth:`ScanFile.means` never holds a whole stack.
 
 References
 ----------
@@ -423,7 +427,8 @@ def _unit_factor(ds, table):
     units = _text(units).strip()
     if units not in table:
         raise UnitsError(f"{ds.file.filename}: {ds.name} has units {units!r}, expected one of "
-                                  f"{sorted(table)}; fix the attribute or give a literal value in the layout")
+                         f"{sorted(table)}; fix the attribute or give a literal value in the "
+                         "layout")
     return table[units]
 
 

@@ -107,8 +107,8 @@ def read_series(path, layout=None, *, nonfinite="raise", meta=None) -> Series:
     names = layout.scan_files(path)
     if not names:
         wanted = layout.files or ", ".join(NEXUS_SUFFIXES)
-        raise SeriesLayoutError(f"{path}: no NeXus files ({wanted}); point at the folder that holds "
-                                f"the scan files, or fix `files` in {layout.name}")
+        raise SeriesLayoutError(f"{path}: no NeXus files ({wanted}); point at the folder that "
+                                f"holds the scan files, or fix `files` in {layout.name}")
     files = [read_scan(p, layout.mapping, load=False, nonfinite=nonfinite, block_files=blocks)
              for p, blocks in names]
     detector = {f.frame_shape[(1, 1)][1:] for f in files}
