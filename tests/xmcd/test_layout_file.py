@@ -1,10 +1,15 @@
 """Layout YAML: clear one-line errors naming the file and the key; a CLI round trip."""
 
+import os
+
 import numpy as np
 import pytest
 
+from thesis_lib.calibration.files import read_series_meta
 from thesis_lib.cli import main
+from thesis_lib.mask.files import write_mask
 from thesis_lib.xmcd import COMBINATIONS
+from thesis_lib.xmcd.check import check_series
 from thesis_lib.xmcd.errors import LayoutError
 from thesis_lib.xmcd.foreign import write_foreign_series
 from thesis_lib.xmcd.layout import DEFAULT_LAYOUT, Layout, load_layout
@@ -68,8 +73,6 @@ def test_cli_mask_and_extract_accept_a_layout(tmp_path):
 
 
 def test_layout_series_section_stands_in_for_series_yml(tmp_path):
-    from thesis_lib.calibration.files import read_series_meta
-
     (tmp_path / "l.yml").write_text("series: {tape_speed_m_s: 0.19, test_tone_hz: 1000.0, "
                                     "step_um: 5.0, beam_um: [10.0, 12.0]}\n")
     layout = load_layout(tmp_path / "l.yml")
@@ -82,3 +85,44 @@ def test_layout_series_section_stands_in_for_series_yml(tmp_path):
     assert len(identity["series_meta_sha256"]) == 64
     with pytest.raises(FileNotFoundError, match="series.yml"):
         read_series_meta(tmp_path / "elsewhere")                   # no layout: as before
+
+
+def _eiger_series(tmp_path, n=3):
+    rng = np.random.default_rng(2)
+    scans = [{hm: rng.integers(100, 200, (2, 8, 8)).astype(np.uint32) for hm in COMBINATIONS}
+             for _ in range(n)]
+    text = write_foreign_series(tmp_path / "s", "eiger", scans, positions_um=[1000, 1025, 1050][:n],
+                                integration_s=0.5, filter="lz4")
+    (tmp_path / "l.yml").write_text(text + "series: {tape_speed_m_s: 0.381, test_tone_hz: 261.0}\n")
+    return tmp_path / "s", tmp_path / "l.yml"
+
+
+def test_info_with_a_layout_reads_master_files_only(tmp_path, capsys):
+    folder, layout = _eiger_series(tmp_path)
+    assert main(["xmcd", "info", str(folder), "--layout", str(layout)]) == 0
+    out = capsys.readouterr().out
+    # 9 HDF5 files in the folder, 3 of them master files = 3 scan positions (mm -> um)
+    assert "files           3" in out and "positions       1000 .. 1050 um" in out
+    assert "tape_speed_m_s: 0.381" in out                  # the layout's series section
+    assert main(["xmcd", "info", str(folder / "run_0001_master.h5"), "--layout", str(layout)]) == 0
+    out = capsys.readouterr().out
+    assert "frames (h, m)   (1, 1): 2, (-1, 1): 2, (1, -1): 2, (-1, -1): 2" in out
+    assert "integration     0.5 s" in out
+
+
+def test_single_file_check_and_resume_with_a_layout(tmp_path):
+    folder, layout = _eiger_series(tmp_path)
+    report = check_series(folder / "run_0000_master.h5", layout)
+    assert report.ok and report.n_files == 1
+    out = write_mask(folder, tmp_path / "m.npz", radius=1, layout=load_layout(layout))
+    stamp = out.stat().st_mtime_ns
+    # same layout content (another file name): up to date, nothing recomputed
+    (tmp_path / "copy.yml").write_text(layout.read_text())
+    assert write_mask(folder, tmp_path / "m.npz", radius=1,
+                      layout=load_layout(tmp_path / "copy.yml")).stat().st_mtime_ns == stamp
+    # a data file rewritten behind the master file: recomputed
+    data = folder / "run_0002_data_000001.h5"
+    data.write_bytes(data.read_bytes())
+    os.utime(data, (stamp / 1e9 + 5, stamp / 1e9 + 5))
+    assert write_mask(folder, tmp_path / "m.npz", radius=1,
+                      layout=load_layout(layout)).stat().st_mtime_ns != stamp
