@@ -65,3 +65,20 @@ def test_empty_frame_is_found_while_streaming(tmp_path):
                       saturation_value=4095)
     with pytest.raises(InvalidFrameError, match=r"sat.nxs.*\(1, -1\) frame 2 has no valid pixel"):
         read_scan(path, load=False).means()
+
+
+def test_stored_reference_equals_reference_image_and_frame(tmp_path):
+    """write_mask computes D and the registration image in one pass per file; same result."""
+    from thesis_lib.mask.extract import reference_frame
+    from thesis_lib.mask.files import write_mask
+    from thesis_lib.xmcd import reference_image
+
+    _series(tmp_path / "s", n=3)
+    out = write_mask(tmp_path / "s", tmp_path / "m.npz", radius=1)
+    ref, valid = reference_image(read_series(tmp_path / "s", meta={}))
+    frame = reference_frame(read_series(tmp_path / "s", meta={}).files)
+    with np.load(out) as m:
+        np.testing.assert_allclose(m["reference"], ref, rtol=1e-12, atol=1e-9)
+        np.testing.assert_array_equal(m["valid"], valid)
+        np.testing.assert_allclose(m["registration_image"], frame.image, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(m["reference_shift_px"], frame.file_shift_px, atol=1e-9)

@@ -129,7 +129,12 @@ def reference_frame(scans, align: bool = True) -> ReferenceFrame:
     >>> bool(np.abs(ref.file_shift_px - (planted - planted.mean(0))).max() < 0.05)
     True
     """
-    images = [registration_image(s) for s in scans]
+    return align_reference([registration_image(s) for s in scans], align)
+
+
+def align_reference(images, align: bool = True) -> ReferenceFrame:
+    """:func:`reference_frame` from the registration images of the reference files."""
+    images = list(images)
     if not images:
         raise ValueError("the reference holds no files; give a NeXus file or a series folder")
     shifts = np.zeros((len(images), 2))

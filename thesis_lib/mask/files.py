@@ -25,7 +25,7 @@ import numpy as np
 
 from thesis_lib.provenance import atomic_path
 
-from .extract import extract_series, load_mask, reference_frame
+from .extract import align_reference, extract_series, load_mask, registration_image
 from .pipeline import build_mask
 
 
@@ -101,8 +101,9 @@ def write_mask(reference, out, method: str = "kmeans", weighted: bool = False,
     ours; the reference is checked (:func:`thesis_lib.xmcd.check.require_clean`)
     before any frame is averaged.
     """
-    from thesis_lib.xmcd import reference_image
+    from thesis_lib.xmcd import double_difference
     from thesis_lib.xmcd.check import require_clean
+    from thesis_lib.xmcd.dichroism import median_reference
 
     params = {"reference": str(Path(reference).resolve()), "method": method,
               **_layout_param(layout), "weighted": bool(weighted), "how": how, "radius": radius,
@@ -111,13 +112,22 @@ def write_mask(reference, out, method: str = "kmeans", weighted: bool = False,
     if not overwrite and _stored_params(out) == params:
         return Path(out)
     require_clean(reference, layout)
+    if how not in ("median", "frame"):
+        raise ValueError(f"how must be 'median' or 'frame', not {how!r}")
     scans = read_reference(reference, layout)
-    ref, valid = reference_image(scans, how=how)
+    images, valids, regs = [], [], []
+    for scan in scans:
+        # one streamed pass per file; three images per file are kept, not the four block means
+        D, ok = double_difference(scan)
+        images.append(D)
+        valids.append(ok)
+        regs.append(registration_image(scan))
+        scan.release()
+    ref, valid = ((images[0], valids[0]) if how == "frame"
+                  else median_reference(np.stack(images), np.stack(valids)))
     res = build_mask(ref, valid, method=method, weighted=weighted, radius=radius, seed=seed,
                      **mask_kwargs)
-    frame = reference_frame(scans)
-    for scan in scans:
-        scan.release()
+    frame = align_reference(regs)
     return _save(out, mask=res.mask.astype(np.float64), binary=res.binary,
                  thesis_binary=res.thesis_binary,
                  weighted=res.weighted if res.weighted is not None else np.zeros((0, 0)),

@@ -172,6 +172,17 @@ def reference_image(series_or_scans, how="median", index=None, *, min_valid_frac
         raise ValueError(f"how must be 'median' or 'frame', not {how!r}")
     chosen = scans if index is None else [scans[int(i)] for i in np.atleast_1d(index)]
     images, valids = dichroic_stack(chosen)
+    return median_reference(images, valids, min_valid_fraction=min_valid_fraction)
+
+
+def median_reference(images, valids, *, min_valid_fraction=0.5):
+    """Pixel-wise median of dichroic images ``(n, H, W)`` over each pixel's valid values.
+
+    A pixel is valid when valid in at least ``min_valid_fraction`` of the
+    images; invalid pixels are 0. This is the ``"median"`` case of
+    :func:`reference_image`, for callers that already hold the images.
+    """
+    images, valids = np.asarray(images, dtype=np.float64), np.asarray(valids, bool)
     masked = np.where(valids, images, np.nan)
     enough = valids.mean(axis=0) >= min_valid_fraction
     with warnings.catch_warnings():
