@@ -350,13 +350,15 @@ def read_scan(path, mapping=None, *, load=True, nonfinite="raise", block_files=N
     if nonfinite not in ("raise", "mask"):
         raise ValueError(f"nonfinite must be 'raise' or 'mask', not {nonfinite!r}")
     with _open(path) as h5:
-        missing = [k for k in _REQUIRED if k != "frames" or not block_files
-                   if isinstance(mapping[k], str) and "*" not in mapping[k]
+        # frames of block files live in the other files; patterns are expanded later
+        checked = [k for k in _REQUIRED if not (k == "frames" and block_files)]
+        missing = [k for k in checked if isinstance(mapping[k], str) and "*" not in mapping[k]
                    and mapping[k] not in h5]
         if missing:
             raise MissingDatasetError(
                 f"{path}: no dataset {', '.join(repr(mapping[k]) for k in missing)} "
-                f"(needed for {', '.join(missing)}); pass mapping={{...}} naming where this file keeps them")
+                f"(needed for {', '.join(missing)}); name where this file keeps them in the "
+                "layout's fields (or mapping={...})")
         pieces, shapes, dtypes = _frame_pieces(h5, mapping, path, block_files)
         beam = _read_optional_array(h5, mapping.get("beam_um"), _TO_UM)
         scan = ScanFile(
