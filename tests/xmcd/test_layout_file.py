@@ -46,6 +46,19 @@ def test_missing_layout_file(tmp_path):
         load_layout(tmp_path / "nope.yml")
 
 
+def test_layout_survives_pickling(tmp_path):
+    import pickle
+
+    path = tmp_path / "l.yml"
+    path.write_text("files: '*_master.h5'\n"
+                    "fields: {frames: /d, frame_axes: fyx, helicity: [1, -1]}\n"
+                    "series: {test_tone_hz: 261.0}\n")
+    layout = load_layout(path)
+    back = pickle.loads(pickle.dumps(layout))
+    assert back == layout and back.mapping["frames"] == "/d"
+    assert back.series["test_tone_hz"] == 261.0
+
+
 def test_default_layout_is_our_writer():
     assert DEFAULT_LAYOUT == Layout() and DEFAULT_LAYOUT.mapping["frame_axes"] == "cfyx"
 

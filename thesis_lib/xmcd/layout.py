@@ -107,6 +107,11 @@ class Layout:
     series: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     source: str | None = None
 
+    def __reduce__(self):
+        # mapping proxies do not pickle; rebuild them (layouts travel to worker processes)
+        return (_rebuild, (dict(self.fields), self.files, self.block_pattern,
+                           dict(self.block_labels), dict(self.series), self.source))
+
     @property
     def mapping(self) -> dict:
         """The full field mapping: defaults overridden by :attr:`fields`."""
@@ -155,6 +160,12 @@ class Layout:
 
 
 DEFAULT_LAYOUT = Layout()
+
+
+def _rebuild(fields, files, block_pattern, block_labels, series, source) -> Layout:
+    return Layout(fields=MappingProxyType(fields), files=files, block_pattern=block_pattern,
+                  block_labels=MappingProxyType(block_labels), series=MappingProxyType(series),
+                  source=source)
 
 
 def load_layout(path) -> Layout:
