@@ -215,8 +215,13 @@ class ScanFile:
         return self._means
 
     def release(self) -> None:
-        """Forget the cached images and frames (they are read again when asked for)."""
-        self._frames = self._means = self._valid = None
+        """Forget the block means cached by :meth:`means` (read again when asked for).
+
+        Frames kept in memory by :meth:`load` stay, with their valid map.
+        """
+        self._means = None
+        if self._frames is None:
+            self._valid = None
 
     def first_frame(self) -> np.ndarray:
         """The first stored frame of the (+1, +1) block, in its stored dtype."""
