@@ -7,11 +7,11 @@ from thesis_lib.mask.extract import extract_series, registration_image
 from thesis_lib.xmcd import (
     COMBINATIONS,
     double_difference,
-    nexus,
     read_scan,
     read_series,
     write_scan,
 )
+from thesis_lib.xmcd import frames as frame_io
 from thesis_lib.xmcd.errors import InvalidFrameError
 
 
@@ -31,7 +31,7 @@ def _series(folder, n=4, frames=5, shape=(24, 20), seed=0):
 def test_batches_of_one_frame_give_the_in_memory_means(tmp_path, monkeypatch):
     data = _series(tmp_path / "s")
     # one frame per read: every batch boundary is exercised
-    monkeypatch.setattr(nexus, "READ_BYTES", 1)
+    monkeypatch.setattr(frame_io, "READ_BYTES", 1)
     scan = read_scan(tmp_path / "s" / "scan_1.nxs", load=False)
     for hm in COMBINATIONS:
         # integer counts: every partial sum is exact in float64, whatever the batching

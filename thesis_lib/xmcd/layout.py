@@ -71,7 +71,8 @@ from types import MappingProxyType
 import yaml
 
 from .errors import LayoutError, SeriesLayoutError
-from .nexus import COMBINATIONS, DEFAULT_MAPPING, combination_key, natural_key
+from .frames import COMBINATIONS, combination_key, natural_key
+from .nexus import DEFAULT_MAPPING
 
 #: Suffixes of the files taken as scan positions when a layout gives no ``files`` pattern.
 NEXUS_SUFFIXES = (".nxs", ".h5", ".hdf5", ".nx5")

@@ -28,8 +28,9 @@ import yaml
 from thesis_lib.provenance import atomic_path
 
 from .errors import FrameShapeError, SeriesLayoutError
+from .frames import natural_key
 from .layout import NEXUS_SUFFIXES, as_layout
-from .nexus import ScanFile, natural_key, read_scan
+from .nexus import ScanFile, read_scan
 
 SERIES_FILE = "series.yml"
 #: Keys of ``series.yml`` that :func:`describe_series` needs.
