@@ -85,7 +85,8 @@ class FramePiece:
         with open_h5(self.file) as h5:
             return self.read_open(h5, start, stop)
 
-    def read_open(self, h5, start, stop):
+    def read_open(self, h5, start: int, stop: int) -> np.ndarray:
+        """As :meth:`read`, from ``h5``, the already open :attr:`file`."""
         ds = h5[self.dataset]
         index = []
         for axis in self.axes:
