@@ -22,12 +22,12 @@ def _is_flat(scan) -> bool:
     return values.size == 0 or not np.any(values != values.flat[0])
 
 
-def flat_reference_message(reference) -> str | None:
+def flat_reference_message(reference, layout=None) -> str | None:
     """A message if the reference (file or folder) has no contrast, else ``None``."""
     from thesis_lib.mask.files import read_reference
 
     try:
-        scans = read_reference(reference)
+        scans = read_reference(reference, layout)
     except (OSError, ValueError):
         return None  # the original error is the better message
     flat = [Path(scan.path).name for scan in scans if _is_flat(scan)]
@@ -39,12 +39,12 @@ def flat_reference_message(reference) -> str | None:
             "give the reference acquisition of a saturated tape region")
 
 
-def flat_file_message(series_dir) -> str | None:
+def flat_file_message(series_dir, layout=None) -> str | None:
     """A message naming the files of a series folder without contrast, else ``None``."""
     from thesis_lib.xmcd import read_series
 
     try:
-        series = read_series(series_dir)
+        series = read_series(series_dir, layout)
     except (OSError, ValueError):
         return None
     flat = [Path(scan.path).name for scan in series.files if _is_flat(scan)]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ._layout import add_layout_option, resolve_layout
+
 from ._checks import check_output, float_list, int_range
 
 
@@ -45,6 +47,7 @@ def register(subparsers) -> None:
                    help="seed of the simulated tape noise, >= 0 (default 0)")
     p.add_argument("--overwrite", action="store_true",
                    help="recompute even if OUT already holds this calibration")
+    add_layout_option(p)
     p.set_defaults(func=_run)
 
 
@@ -53,20 +56,16 @@ def _run(args) -> int:
 
     from tqdm import tqdm
 
-    from thesis_lib.calibration.files import write_calibration
-    from thesis_lib.calibration.inputs import load_series_meta, load_waveform
-    from thesis_lib.calibration.search import (
-        BEAMS_UM,
-        REFINE_LEVELS,
-        REFINE_POINTS,
-        STEP_FACTORS,
-    )
+    from thesis_lib.calibration.files import read_series_meta, write_calibration
+    from thesis_lib.calibration.inputs import load_waveform
+    from thesis_lib.calibration.search import BEAMS_UM, REFINE_LEVELS, REFINE_POINTS, STEP_FACTORS
 
     meta = Path(args.series_meta)
     check_output(args.out, option="--out",
                  inputs=(args.waveform, meta, meta / "series.yml" if meta.is_dir() else None))
     load_waveform(args.waveform)            # bad inputs fail before the progress bar starts
-    load_series_meta(args.series_meta)
+    layout = resolve_layout(args)
+    read_series_meta(args.series_meta, layout)
     settings = {"gain": args.gain, "unidentified_beam": args.unidentified_beam, "seed": args.seed,
                 "refine": not args.no_refine}
     steps = args.step_factors or list(STEP_FACTORS)
@@ -75,7 +74,8 @@ def _run(args) -> int:
     total = len(steps) * len(beams) + (0 if args.no_refine else REFINE_LEVELS * REFINE_POINTS**2)
     with tqdm(total=total, desc="calibrate", unit="point") as bar:
         out = write_calibration(args.waveform, args.series_meta, args.out,
-                                overwrite=args.overwrite, progress=bar.update, **settings)
+                                overwrite=args.overwrite, progress=bar.update, layout=layout,
+                                **settings)
     doc = json.loads(out.read_text())
     m = doc["metrics"]
     print(f"step {doc['step_um']:.2f} µm, beam FWHM {doc['beam_fwhm_um']:.1f} µm "

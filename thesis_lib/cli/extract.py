@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._checks import check_output
+from ._layout import add_layout_option, resolve_layout
 
 
 def register(subparsers) -> None:
@@ -21,6 +22,7 @@ def register(subparsers) -> None:
                         "(on) or never (off)")
     p.add_argument("--out", required=True, help="output .npz file")
     p.add_argument("--overwrite", action="store_true", help="recompute even if OUT is up to date")
+    add_layout_option(p)
     p.set_defaults(func=_run)
 
 
@@ -30,15 +32,18 @@ def _run(args) -> int:
     from tqdm import tqdm
 
     from thesis_lib.mask.files import write_waveform
+    from thesis_lib.xmcd.layout import as_layout
 
-    files = sorted(Path(args.series_dir).glob("*.nxs"))
+    layout = resolve_layout(args)
+    folder = Path(args.series_dir)
+    files = as_layout(layout).scan_files(folder) if folder.is_dir() else []
     check_output(args.out, option="--out", inputs=[args.mask, args.series_dir, *files])
-    with tqdm(total=len(files), desc="extract", unit="file") as bar:
+    with tqdm(total=len(files) or None, desc="extract", unit="file") as bar:
         try:
             out = write_waveform(args.series_dir, args.mask, args.out, register=args.register,
-                                 overwrite=args.overwrite, progress=bar.update)
+                                 overwrite=args.overwrite, progress=bar.update, layout=layout)
         except ValueError as exc:
             from ._diagnose import flat_file_message
-            raise ValueError(flat_file_message(args.series_dir) or str(exc)) from exc
+            raise ValueError(flat_file_message(args.series_dir, layout) or str(exc)) from exc
     print(f"waveform written to {out}")
     return 0

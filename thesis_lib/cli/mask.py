@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ._checks import check_output, float_range, int_range
+from ._layout import add_layout_option, resolve_layout
 
 
 def _fit_sample(text):
@@ -50,6 +51,7 @@ def register(subparsers) -> None:
                         "(default; all pixels up to 200000, else a seeded 200000-pixel "
                         "subsample), all (the exact full fit), or a number")
     p.add_argument("--overwrite", action="store_true", help="rebuild even if OUT is up to date")
+    add_layout_option(p)
     p.set_defaults(func=_run)
 
 
@@ -59,19 +61,22 @@ def _run(args) -> int:
     if args.weighted and args.method == "dbscan":
         raise ValueError("--weighted needs soft memberships: use --method kmeans or gmm")
     reference = Path(args.reference)
+    # every file of a reference folder counts as an input, whatever the layout calls a scan
     check_output(args.out, option="--out", inputs=[reference, *(
-        sorted(reference.glob("*.nxs")) if reference.is_dir() else [])])
+        sorted(p for p in reference.iterdir() if p.is_file()) if reference.is_dir() else [])])
     extra = {}
     if args.method != "dbscan":
         fit = args.fit_sample
         extra["cluster_kwargs"] = {"fit_sample": None if fit == "all" else fit}
+    layout = resolve_layout(args)
     try:
         out = write_mask(args.reference, args.out, method=args.method, weighted=args.weighted,
                          radius=args.radius, seed=args.seed, overwrite=args.overwrite,
                          smooth_sigma=args.smooth_sigma, gate_gamma=args.gate_gamma,
-                         refine=None if args.refine == "none" else args.refine, **extra)
+                         refine=None if args.refine == "none" else args.refine,
+                         layout=layout, **extra)
     except ValueError as exc:
         from ._diagnose import flat_reference_message
-        raise ValueError(flat_reference_message(args.reference) or str(exc)) from exc
+        raise ValueError(flat_reference_message(args.reference, layout) or str(exc)) from exc
     print(f"mask written to {out}")
     return 0

@@ -1,8 +1,14 @@
-"""``thesis xmcd info FILE_OR_DIR``: what an XMCD acquisition file or series holds."""
+"""``thesis xmcd info FILE_OR_DIR`` and ``thesis xmcd check SERIES``: look at acquisitions.
+
+``info`` says what a file or series holds; ``check`` reads every file's metadata and one
+frame of each and prints one table of problems before a long job.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from ._layout import add_layout_option, resolve_layout
 
 
 def register(subparsers):
@@ -16,22 +22,45 @@ def register(subparsers):
                                         "detector shape and the Table 5.2 row rebuilt from the files.")
     info.add_argument("path", metavar="FILE_OR_DIR", help="a .nxs file or a series folder")
     info.add_argument("--tree", action="store_true", help="also list every group and dataset of a file")
+    add_layout_option(info)
     info.add_argument("--mapping", default=None, metavar="YAML",
-                      help="YAML file mapping reader fields to dataset paths, for files laid out "
-                           "differently (keys as in thesis_lib.xmcd.DEFAULT_MAPPING; frames may map "
-                           "'++', '-+', '+-', '--' to one dataset each)")
+                      help="YAML dict of reader fields -> dataset paths (the `fields` of a layout; "
+                           "kept for older scripts, prefer --layout)")
     info.set_defaults(func=run_info)
+    check = verbs.add_parser(
+        "check", help="check a whole series before a long job",
+        description="Read every scan file's metadata and one frame of each; print one table of "
+                    "missing datasets, inconsistent shapes or dtypes, NaN/inf or all-zero frames, "
+                    "duplicated or non-monotonic positions, a step that disagrees with the "
+                    "positions and unknown units. Exit status 1 when a problem was found. "
+                    "`thesis mask` and `thesis extract` run the same checks first.")
+    check.add_argument("path", metavar="SERIES", help="a series folder (or one scan file)")
+    add_layout_option(check)
+    check.set_defaults(func=run_check)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
 def run_info(args) -> int:
     path = Path(args.path)
-    mapping = load_mapping(args.mapping) if args.mapping else None
+    mapping = resolve_layout(args) or (load_mapping(args.mapping) if args.mapping else None)
     if path.is_dir():
         print("\n".join(series_report(path, mapping)))
     else:
         print("\n".join(file_report(path, tree=args.tree, mapping=mapping)))
     return 0
+
+
+def run_check(args) -> int:
+    from thesis_lib.xmcd.check import check_series
+
+    report = check_series(args.path, resolve_layout(args))
+    print(f"series {report.path}: {report.n_files} scan files")
+    print(report.table())
+    if report.ok:
+        print("no problem found")
+        return 0
+    print(f"{len(report.errors)} problem(s): fix or move the files named above, or the layout")
+    return 1
 
 
 def load_mapping(path) -> dict:
@@ -50,8 +79,9 @@ def load_mapping(path) -> dict:
 
 def file_report(path, tree=False, mapping=None) -> list[str]:
     from thesis_lib.xmcd import nexus_tree, read_scan
+    from thesis_lib.xmcd.layout import as_layout
 
-    scan = read_scan(path, mapping)
+    scan = read_scan(path, as_layout(mapping).mapping, load=False)
     n_frames = {hm: s[0] for hm, s in scan.frame_shape.items()}
     H, W = scan.frame_shape[(1, 1)][1:]
     lines = [f"file            {scan.path}",

@@ -65,10 +65,14 @@ def registration_image(scan, smooth_sigma: float = 1.0, clip: float = 3.0,
     """
     from thesis_lib.xmcd import robust_normalise
 
-    frames = scan if isinstance(scan, dict) else scan.frames
-    stacks = [np.asarray(v, dtype=np.float64) for k, v in frames.items() if k != "valid"]
-    mean = np.mean([s.mean(axis=0) if s.ndim == 3 else s for s in stacks], axis=0)
-    valid = scan.get("valid") if isinstance(scan, dict) else scan.valid
+    if isinstance(scan, dict):
+        stacks = [np.asarray(v, dtype=np.float64) for k, v in scan.items() if k != "valid"]
+        means = [s.mean(axis=0) if s.ndim == 3 else s for s in stacks]
+        valid = scan.get("valid")
+    else:
+        # streamed block means: a large detector's stacks never sit in memory at once
+        means, valid = list(scan.means().values()), scan.valid
+    mean = np.mean(means, axis=0)
     Z = robust_normalise(mean, valid)
     if valid is not None and not np.all(valid):
         _, (iy, ix) = ndimage.distance_transform_edt(~np.asarray(valid, bool), return_indices=True)
@@ -125,7 +129,12 @@ def reference_frame(scans, align: bool = True) -> ReferenceFrame:
     >>> bool(np.abs(ref.file_shift_px - (planted - planted.mean(0))).max() < 0.05)
     True
     """
-    images = [registration_image(s) for s in scans]
+    return align_reference([registration_image(s) for s in scans], align)
+
+
+def align_reference(images, align: bool = True) -> ReferenceFrame:
+    """:func:`reference_frame` from the registration images of the reference files."""
+    images = list(images)
     if not images:
         raise ValueError("the reference holds no files; give a NeXus file or a series folder")
     shifts = np.zeros((len(images), 2))
@@ -226,9 +235,11 @@ def _extract(files, mask, register, reference_image, roi, masks, min_shift_px, c
     extra_out = {name: {"static": [], "moving": []} for name in extra}
     for scan in files:
         if not isinstance(scan, dict):
-            # read the frames once: ScanFile.frames re-reads the file on each access
-            frames = scan.frames
-            scan_data = {**frames, "valid": scan.valid}
+            # one streamed pass per file; the block means stand in for the stacks (one
+            # "frame" each), which gives the same D and registration image
+            scan_data = {hm: m[None] for hm, m in scan.means().items()}
+            scan_data["valid"] = scan.valid
+            scan.release()      # do not keep every file's images alive
         else:
             scan_data = scan
         D, _ = double_difference(scan_data)

@@ -25,15 +25,36 @@ import numpy as np
 
 from thesis_lib._npz import write_npz_deterministic
 
-from .extract import extract_series, load_mask, reference_frame
+from .extract import align_reference, extract_series, load_mask, registration_image
 from .pipeline import build_mask
 
 
 def _fingerprint(path) -> list:
-    """Names, sizes and mtimes of the NeXus files under ``path`` (or of the file)."""
+    """Names, sizes and mtimes of the files under ``path`` (or of the file).
+
+    Every HDF5 file of the folder counts, not only the scan files of a layout:
+    an Eiger master file's data files change without the master changing.
+    """
+    from thesis_lib.xmcd.layout import NEXUS_SUFFIXES
+
     path = Path(path)
-    files = sorted(path.glob("*.nxs")) if path.is_dir() else [path]
+    files = ([p for p in sorted(path.iterdir()) if p.suffix in NEXUS_SUFFIXES] if path.is_dir()
+             else [path])
     return [[p.name, p.stat().st_size, int(p.stat().st_mtime)] for p in files]
+
+
+def _layout_param(layout) -> dict:
+    """``{"layout": ...}``, what of a layout enters the stored parameters (its content, not
+    its file name); empty for our own layout, so that files stored before layouts existed
+    still count as up to date."""
+    from thesis_lib.xmcd.layout import as_layout
+
+    if layout is None:
+        return {}
+    lay = as_layout(layout)
+    return {"layout": {"fields": dict(lay.fields), "files": lay.files,
+                       "blocks": lay.block_pattern,
+                       "labels": {k: list(v) for k, v in lay.block_labels.items()}}}
 
 
 def _stored_params(out):
@@ -52,39 +73,58 @@ def _save(out, **arrays) -> Path:
     return write_npz_deterministic(out, arrays)
 
 
-def read_reference(reference):
+def read_reference(reference, layout=None):
     """Scans of a reference: one NeXus file, or every file of a series folder."""
     from thesis_lib.xmcd import read_scan, read_series
+    from thesis_lib.xmcd.layout import as_layout
 
     reference = Path(reference)
     if reference.is_dir():
-        return list(read_series(reference).files)
+        return list(read_series(reference, layout, meta={}).files)
     if reference.is_file():
-        return [read_scan(reference)]
+        return [read_scan(reference, as_layout(layout).mapping, load=False)]
     raise FileNotFoundError(f"{reference}: reference not found; give a NeXus file or a series "
                             "folder (e.g. the phantom's OUT/reference)")
 
 
 def write_mask(reference, out, method: str = "kmeans", weighted: bool = False,
                how: str = "median", radius: int = 7, seed: int = 0,
-               overwrite: bool = False, **mask_kwargs) -> Path:
+               overwrite: bool = False, layout=None, **mask_kwargs) -> Path:
     """Build the mask of a reference acquisition and store it as ``mask.npz``.
 
     ``how`` selects the reference image (:func:`thesis_lib.xmcd.reference_image`):
     the pixel-wise median of the files, or ``"frame"`` (the first file).
+    ``layout`` (:mod:`thesis_lib.xmcd.layout`) describes files not laid out as
+    ours; the reference is checked (:func:`thesis_lib.xmcd.check.require_clean`)
+    before any frame is averaged.
     """
-    from thesis_lib.xmcd import reference_image
+    from thesis_lib.xmcd import double_difference
+    from thesis_lib.xmcd.check import require_clean
+    from thesis_lib.xmcd.dichroism import median_reference
 
     params = {"reference": str(Path(reference).resolve()), "method": method,
-              "weighted": bool(weighted), "how": how, "radius": radius, "seed": seed,
+              **_layout_param(layout), "weighted": bool(weighted), "how": how, "radius": radius,
+              "seed": seed,
               "inputs": _fingerprint(reference), **{k: mask_kwargs[k] for k in sorted(mask_kwargs)}}
     if not overwrite and _stored_params(out) == params:
         return Path(out)
-    scans = read_reference(reference)
-    ref, valid = reference_image(scans, how=how)
+    require_clean(reference, layout)
+    if how not in ("median", "frame"):
+        raise ValueError(f"how must be 'median' or 'frame', not {how!r}")
+    scans = read_reference(reference, layout)
+    images, valids, regs = [], [], []
+    for scan in scans:
+        # one streamed pass per file; three images per file are kept, not the four block means
+        D, ok = double_difference(scan)
+        images.append(D)
+        valids.append(ok)
+        regs.append(registration_image(scan))
+        scan.release()
+    ref, valid = ((images[0], valids[0]) if how == "frame"
+                  else median_reference(np.stack(images), np.stack(valids)))
     res = build_mask(ref, valid, method=method, weighted=weighted, radius=radius, seed=seed,
                      **mask_kwargs)
-    frame = reference_frame(scans)
+    frame = align_reference(regs)
     return _save(out, mask=res.mask.astype(np.float64), binary=res.binary,
                  thesis_binary=res.thesis_binary,
                  weighted=res.weighted if res.weighted is not None else np.zeros((0, 0)),
@@ -94,19 +134,26 @@ def write_mask(reference, out, method: str = "kmeans", weighted: bool = False,
 
 
 def write_waveform(series_dir, mask_path, out, register: str = "auto",
-                   overwrite: bool = False, progress=None, **extract_kwargs) -> Path:
-    """Extract the waveform of a series with a stored mask into ``waveform.npz``."""
+                   overwrite: bool = False, progress=None, layout=None, **extract_kwargs) -> Path:
+    """Extract the waveform of a series with a stored mask into ``waveform.npz``.
+
+    The series is checked first (:func:`thesis_lib.xmcd.check.require_clean`);
+    ``layout`` describes files not laid out as ours (:mod:`thesis_lib.xmcd.layout`).
+    """
     from thesis_lib.xmcd import read_series
+    from thesis_lib.xmcd.check import require_clean
 
     mask_data = load_mask(mask_path)
     params = {"series": str(Path(series_dir).resolve()), "register": register,
+              **_layout_param(layout),
               "mask": str(Path(mask_path).resolve()), "mask_params": json.loads(
                   str(mask_data.get("params", np.array("{}")))),
               "inputs": _fingerprint(series_dir),
               **{k: extract_kwargs[k] for k in sorted(extract_kwargs)}}
     if not overwrite and _stored_params(out) == params:
         return Path(out)
-    series = read_series(series_dir)
+    require_clean(series_dir, layout)
+    series = read_series(series_dir, layout, meta={})
     ex = extract_series(series, mask_data["mask"], register=register,
                         reference_image=mask_data.get("registration_image"),
                         progress=progress, **extract_kwargs)

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import FrameShapeError, XMCDDataError
+from .nexus import COMBINATIONS
 from .normalise import robust_normalise
 from .series import read_series
 
@@ -45,6 +46,28 @@ def average_frames(stack) -> np.ndarray:
     if stack.ndim != 3 or stack.shape[0] == 0:
         raise FrameShapeError(f"expected a (n_frames, H, W) stack, got shape {stack.shape}")
     return stack.mean(axis=0)
+
+
+def block_means(scan):
+    """Frame-averaged image, frame count and valid map of each block of one scan.
+
+    A :class:`~thesis_lib.xmcd.nexus.ScanFile` is streamed
+    (:meth:`~thesis_lib.xmcd.nexus.ScanFile.means`: memory holds four images,
+    not the stacks); a dict ``{(h, m): stack}`` (optionally with ``"valid"``)
+    is averaged in memory.
+
+    Returns
+    -------
+    means : dict ``{(h, m): (H, W) float64}``
+    counts : dict ``{(h, m): int}``
+    valid : (H, W) bool array or None
+    """
+    if isinstance(scan, dict):
+        means = {hm: average_frames(scan[hm]) for hm in COMBINATIONS}
+        counts = {hm: (np.shape(scan[hm])[0] if np.ndim(scan[hm]) == 3 else 1)
+                  for hm in COMBINATIONS}
+        return means, counts, scan.get("valid")
+    return scan.means(), scan.n_frames, scan.valid
 
 
 def double_difference(scan):
@@ -71,11 +94,7 @@ def double_difference(scan):
     >>> float(D[0, 0]), 4 * s * smag
     (80.0, 80.0)
     """
-    if isinstance(scan, dict):
-        frames, valid = scan, scan.get("valid")
-    else:
-        frames, valid = scan.frames, scan.valid
-    mean = {hm: average_frames(frames[hm]) for hm in ((1, 1), (-1, 1), (1, -1), (-1, -1))}
+    mean, _, valid = block_means(scan)
     D = (mean[(1, 1)] - mean[(-1, 1)]) - (mean[(1, -1)] - mean[(-1, -1)])
     valid = np.ones(D.shape, bool) if valid is None else np.asarray(valid, bool)
     return np.where(valid, D, 0.0), valid.copy()
@@ -97,9 +116,8 @@ def shot_noise_std(scan) -> np.ndarray:
     >>> float(shot_noise_std(frames)[0, 0])        # sqrt(4 * 400 / 4)
     20.0
     """
-    frames = scan if isinstance(scan, dict) else scan.frames
-    var = sum(np.clip(average_frames(frames[hm]), 0, None) / np.asarray(frames[hm]).shape[0]
-              for hm in ((1, 1), (-1, 1), (1, -1), (-1, -1)))
+    mean, counts, _ = block_means(scan)
+    var = sum(np.clip(mean[hm], 0, None) / counts[hm] for hm in COMBINATIONS)
     return np.sqrt(var)
 
 
@@ -154,6 +172,17 @@ def reference_image(series_or_scans, how="median", index=None, *, min_valid_frac
         raise ValueError(f"how must be 'median' or 'frame', not {how!r}")
     chosen = scans if index is None else [scans[int(i)] for i in np.atleast_1d(index)]
     images, valids = dichroic_stack(chosen)
+    return median_reference(images, valids, min_valid_fraction=min_valid_fraction)
+
+
+def median_reference(images, valids, *, min_valid_fraction=0.5):
+    """Pixel-wise median of dichroic images ``(n, H, W)`` over each pixel's valid values.
+
+    A pixel is valid when valid in at least ``min_valid_fraction`` of the
+    images; invalid pixels are 0. This is the ``"median"`` case of
+    :func:`reference_image`, for callers that already hold the images.
+    """
+    images, valids = np.asarray(images, dtype=np.float64), np.asarray(valids, bool)
     masked = np.where(valids, images, np.nan)
     enough = valids.mean(axis=0) >= min_valid_fraction
     with warnings.catch_warnings():

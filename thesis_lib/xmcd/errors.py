@@ -43,3 +43,11 @@ class UnknownSeriesError(XMCDDataError):
 
 class SeriesLayoutError(XMCDDataError):
     """A series folder without its ``series.yml`` or without any NeXus file."""
+
+
+class UnitsError(MissingDatasetError):
+    """A dataset's ``units`` attribute names a unit the reader does not convert."""
+
+
+class LayoutError(XMCDDataError):
+    """A layout description (``--layout L.yml``) with an unknown key or an invalid value."""

@@ -25,7 +25,11 @@ plain NeXus (``NX_class`` attributes on every group)::
 
 :func:`thesis_lib.xmcd.writer.write_scan` writes this layout. Files laid out
 differently are read through a *mapping* from the reader's fields to dataset
-paths (or literal values); see :data:`DEFAULT_MAPPING` and :func:`read_scan`.
+paths (or literal values), the ``fields`` of a layout description
+(:mod:`thesis_lib.xmcd.layout`); see :data:`DEFAULT_MAPPING` and :func:`read_scan`.
+Each block's frames are located as :class:`~.frames.FramePiece` objects (a dataset, a
+block index, a frame selection; across external links and data files) and
+read a few at a time: :meth:`ScanFile.means` never holds a whole stack.
 
 References
 ----------
@@ -41,14 +45,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import h5py
 import numpy as np
 
-from .errors import (CorruptFileError, FrameShapeError, InvalidFrameError,
-                     MissingCombinationError, MissingDatasetError, NonFiniteFrameError)
-
-#: The four (helicity, magnetisation) combinations, in the order they are stored.
-COMBINATIONS = ((1, 1), (-1, 1), (1, -1), (-1, -1))
+from .errors import MissingDatasetError, UnitsError
+from .frames import COMBINATIONS, Validity, frame_pieces, open_h5, stream_means
 
 #: NeXus ``pixel_mask`` bits (NXdetector): a pixel with any bit set is not used.
 PIXEL_DEAD = 2
@@ -81,7 +81,7 @@ class ScanFile:
     Attributes
     ----------
     path : Path
-        The NeXus file.
+        The NeXus file the metadata come from.
     position_um : float
         Scan (tape) position as recorded by the stage.
     integration_s : float
@@ -89,9 +89,13 @@ class ScanFile:
     frames : dict
         ``{(h, m): ndarray (n_frames, H, W) float64}``; read from disk on
         access (kept in memory only for files opened with :func:`read_scan`).
+        Large acquisitions use :meth:`means` instead, which streams.
     valid : ndarray of bool, shape (H, W)
         Pixels usable in every frame: not flagged in ``pixel_mask``, below the
         detector's full scale in every frame, finite.
+    pieces : dict
+        ``{(h, m): [FramePiece, ...]}`` (:mod:`.frames`), where each block's frames are
+        stored.
     """
 
     path: Path
@@ -105,8 +109,11 @@ class ScanFile:
     frame_shape: tuple = ()
     mapping: dict = field(default_factory=dict, repr=False)
     nonfinite: str = field(default="raise", repr=False)
+    pieces: dict = field(default_factory=dict, repr=False)
+    dtypes: dict = field(default_factory=dict, repr=False)
     _frames: dict | None = field(default=None, repr=False)
     _valid: np.ndarray | None = field(default=None, repr=False)
+    _means: dict | None = field(default=None, repr=False)
 
     @property
     def frames(self) -> dict:
@@ -119,13 +126,45 @@ class ScanFile:
     @property
     def valid(self) -> np.ndarray:
         if self._valid is None:
-            _, self._valid = self._load()
+            self.means()
         return self._valid
+
+    @property
+    def n_frames(self) -> dict:
+        """Frames averaged per block, ``{(h, m): n}``."""
+        return {hm: shape[0] for hm, shape in self.frame_shape.items()}
+
+    def means(self) -> dict:
+        """Frame-averaged image of each block, ``{(h, m): (H, W) float64}``, read by streaming.
+
+        Frames are read a few at a time and summed one by one in float64, so
+        memory holds the four sums, never a whole stack; the valid-pixel map
+        (:func:`pixel_validity`) is found in the same pass. Both are cached.
+        """
+        if self._means is None:
+            if self._frames is not None:
+                self._means = {hm: stack.mean(axis=0) for hm, stack in self._frames.items()}
+            else:
+                self._means, self._valid = self._stream()
+        return self._means
+
+    def release(self) -> None:
+        """Forget the block means cached by :meth:`means` (read again when asked for).
+
+        Frames kept in memory by :meth:`load` stay, with their valid map.
+        """
+        self._means = None
+        if self._frames is None:
+            self._valid = None
+
+    def first_frame(self) -> np.ndarray:
+        """The first stored frame of the (+1, +1) block, in its stored dtype."""
+        return self.pieces[(1, 1)][0].read(0, 1)[0]
 
     def invalid_reasons(self) -> dict:
         """Boolean maps of why pixels are invalid: ``flagged`` (detector pixel mask),
         ``saturated`` (a frame at full scale), ``nonfinite``. A pixel may have several."""
-        with _open(self.path) as h5:
+        with open_h5(self.path) as h5:
             mask = _read_optional_array(h5, self.mapping.get("pixel_mask"))
         frames = self.frames
         shape = self.frame_shape[(1, 1)][1:]
@@ -136,41 +175,56 @@ class ScanFile:
         return {"flagged": np.zeros(shape, bool) if mask is None else np.asarray(mask) != 0,
                 "saturated": saturated, "nonfinite": ~np.all(np.isfinite(stacked), axis=0)}
 
-    def load(self) -> "ScanFile":
+    def load(self) -> ScanFile:
         """Read the frames now and keep them in memory; returns ``self``."""
         self._frames, self._valid = self._load()
         return self
 
+    def _pixel_mask(self):
+        with open_h5(self.path) as h5:
+            return _read_optional_array(h5, self.mapping.get("pixel_mask"))
+
     def _load(self):
-        with _open(self.path) as h5:
-            frames = _read_frames(h5, self.mapping, self.path)
-            mask = _read_optional_array(h5, self.mapping.get("pixel_mask"))
-        return frames, pixel_validity(frames, self.path, pixel_mask=mask,
+        frames = {hm: np.concatenate([p.read(0, p.n_frames) for p in self.pieces[hm]])
+                  .astype(np.float64) for hm in COMBINATIONS}
+        return frames, pixel_validity(frames, self.path, pixel_mask=self._pixel_mask(),
                                       saturation_value=self.saturation_value,
                                       nonfinite=self.nonfinite)
 
+    def _stream(self):
+        shape = self.frame_shape[(1, 1)][1:]
+        checker = Validity(shape, self.path, self._pixel_mask(), self.saturation_value,
+                           self.nonfinite)
+        return stream_means(self.pieces, shape, checker), checker.valid
 
-def read_scan(path, mapping=None, *, load=True, nonfinite="raise") -> ScanFile:
+
+def read_scan(path, mapping=None, *, load=True, nonfinite="raise", block_files=None) -> ScanFile:
     """Read one scan-position file.
 
     Parameters
     ----------
     path : str or Path
-        NeXus/HDF5 file.
+        NeXus/HDF5 file (for an Eiger-style master file, the master).
     mapping : dict, optional
-        Overrides of :data:`DEFAULT_MAPPING` for files laid out differently.
-        ``"frames"`` is either one dataset path whose axes are named by
-        ``"frame_axes"`` (letters ``c`` combination, ``f`` frame, ``y``, ``x``;
-        ``f`` may be absent for single frames) with the (h, m) of each
-        combination read from ``"helicity"``/``"magnetisation"`` (paths or
-        lists), or a dict ``{(h, m) or "+-"-style key: path}`` whose datasets
-        have axes ``"frame_axes"`` without ``c``. Scalar fields
+        Overrides of :data:`DEFAULT_MAPPING` for files laid out differently
+        (the ``fields`` of a layout, :mod:`thesis_lib.xmcd.layout`).
+        ``"frames"`` is one dataset path whose axes are named by
+        ``"frame_axes"`` (letters ``c`` block, ``f`` frame, ``y``, ``x``;
+        ``f`` may be absent for single frames), a list of such paths (or a
+        path with ``*``) concatenated along ``f``, or a dict
+        ``{(h, m) or "+-"-style key: path}`` whose datasets have axes
+        ``"frame_axes"`` without ``c``. With ``c``, ``"helicity"`` /
+        ``"magnetisation"`` (paths or lists) label each block; without ``c``
+        they label each frame (one stack in acquisition order). Scalar fields
         (``position_um``, ``integration_s``, ...) may be paths or literal
         numbers; a ``units`` attribute (mm, nm, ms, ...) is converted.
     load : bool
         Read the frames immediately (default) or on first access.
     nonfinite : {"raise", "mask"}
         NaN/inf values raise :class:`NonFiniteFrameError` or are marked invalid.
+    block_files : dict, optional
+        ``{(h, m): path}`` when each block is its own file (then ``"frames"``
+        is the dataset path inside each of them); metadata come from ``path``.
 
     Returns
     -------
@@ -194,13 +248,21 @@ def read_scan(path, mapping=None, *, load=True, nonfinite="raise") -> ScanFile:
     mapping = {**DEFAULT_MAPPING, **(mapping or {})}
     if nonfinite not in ("raise", "mask"):
         raise ValueError(f"nonfinite must be 'raise' or 'mask', not {nonfinite!r}")
-    with _open(path) as h5:
-        missing = [k for k in _REQUIRED if isinstance(mapping[k], str) and mapping[k] not in h5]
+    with open_h5(path) as h5:
+        # frames of block files live in the other files; patterns are expanded later
+        checked = [k for k in _REQUIRED if not (k == "frames" and block_files)]
+        missing = [k for k in checked if isinstance(mapping[k], str) and "*" not in mapping[k]
+                   and mapping[k] not in h5]
         if missing:
             raise MissingDatasetError(
                 f"{path}: no dataset {', '.join(repr(mapping[k]) for k in missing)} "
-                f"(needed for {', '.join(missing)}); pass mapping={{...}} naming where this file keeps them")
-        shapes = _frame_shapes(h5, mapping, path)
+                f"(needed for {', '.join(missing)}); name where this file keeps them in the "
+                "layout's fields (or mapping={...})")
+        labels = (_read_optional_array(h5, mapping.get("helicity")),
+                  _read_optional_array(h5, mapping.get("magnetisation")))
+        pieces, shapes, dtypes = frame_pieces(h5, mapping["frames"],
+                                              mapping.get("frame_axes", "cfyx"), path,
+                                              block_files=block_files, labels=labels)
         beam = _read_optional_array(h5, mapping.get("beam_um"), _TO_UM)
         scan = ScanFile(
             path=path,
@@ -211,7 +273,8 @@ def read_scan(path, mapping=None, *, load=True, nonfinite="raise") -> ScanFile:
             step_um=_read_optional_scalar(h5, mapping.get("step_um"), _TO_UM),
             beam_um=None if beam is None else tuple(float(b) for b in np.ravel(beam)),
             saturation_value=_read_optional_scalar(h5, mapping.get("saturation_value")),
-            frame_shape=shapes, mapping=mapping, nonfinite=nonfinite)
+            frame_shape=shapes, mapping=mapping, nonfinite=nonfinite, pieces=pieces,
+            dtypes=dtypes)
     return scan.load() if load else scan
 
 
@@ -233,42 +296,14 @@ def pixel_validity(frames, path="<memory>", *, pixel_mask=None, saturation_value
     [[0, 1], [1, 1]]
     """
     shape = next(iter(frames.values())).shape[1:]
-    base = np.ones(shape, bool) if pixel_mask is None else np.asarray(pixel_mask) == 0
-    valid = base.copy()
+    checker = Validity(shape, path, pixel_mask, saturation_value, nonfinite)
     for hm, stack in frames.items():
-        finite = np.isfinite(stack)
-        if not finite.all():
-            if nonfinite == "raise":
-                bad = sorted({int(i) for i in np.nonzero(~finite.all(axis=(1, 2)))[0]})
-                raise NonFiniteFrameError(
-                    f"{path}: (h, m) = {hm} frames {bad} hold NaN/inf values; re-export the file, "
-                    "or read it with nonfinite='mask' to treat those pixels as invalid")
-        ok = finite & base
-        if saturation_value is not None:
-            with np.errstate(invalid="ignore"):
-                ok &= stack < saturation_value
-        empty = np.nonzero(~ok.any(axis=(1, 2)))[0]
-        if empty.size:
-            raise InvalidFrameError(
-                f"{path}: (h, m) = {hm} frame {int(empty[0])} has no valid pixel (all saturated, "
-                "dead, masked or non-finite); drop that file from the series or re-acquire it")
-        valid &= ok.all(axis=0)
-    return valid
+        for i, frame in enumerate(np.asarray(stack)):
+            checker.add(hm, i, frame)
+    return checker.valid
 
 
 # -- helpers -----------------------------------------------------------------------------
-
-def _open(path):
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file; check the path (a series is a folder of .nxs files)")
-    try:
-        return h5py.File(path, "r")
-    except OSError as exc:
-        raise CorruptFileError(
-            f"{path}: cannot be opened as HDF5 ({exc}); the file is truncated or not NeXus/HDF5 - "
-            "copy it again from the beamline storage or regenerate it") from exc
-
 
 def _text(value):
     if isinstance(value, bytes):
@@ -284,8 +319,9 @@ def _unit_factor(ds, table):
         return 1.0
     units = _text(units).strip()
     if units not in table:
-        raise MissingDatasetError(f"{ds.file.filename}: {ds.name} has units {units!r}, expected one of "
-                                  f"{sorted(table)}; fix the attribute or pass a literal value in mapping")
+        raise UnitsError(f"{ds.file.filename}: {ds.name} has units {units!r}, expected one of "
+                         f"{sorted(table)}; fix the attribute or give a literal value in the "
+                         "layout")
     return table[units]
 
 
@@ -313,67 +349,3 @@ def _read_optional_array(h5, spec, table=None):
         return None
     ds = h5[spec]
     return np.asarray(ds[()]) * _unit_factor(ds, table) if table else np.asarray(ds[()])
-
-
-def _combination_key(key):
-    """Accept (h, m) tuples or strings such as '+-', '+1,-1'."""
-    if isinstance(key, str):
-        signs = [1 if c == "+" else -1 for c in key if c in "+-"]
-        key = tuple(signs)
-    key = tuple(int(v) for v in key)
-    if len(key) != 2 or any(v not in (-1, 1) for v in key):
-        raise ValueError(f"frame mapping key {key!r} is not an (h, m) pair with h, m in {{+1, -1}}")
-    return key
-
-
-def _frame_sources(h5, mapping, path):
-    """``{(h, m): (dataset, index or None, axes)}`` for the four combinations."""
-    spec, axes = mapping["frames"], mapping.get("frame_axes", "cfyx")
-    sources = {}
-    if isinstance(spec, dict):
-        axes = axes.replace("c", "")
-        for key, dpath in spec.items():
-            if dpath not in h5:
-                raise MissingDatasetError(f"{path}: no dataset {dpath!r} for (h, m) = {key}; fix the mapping")
-            sources[_combination_key(key)] = (h5[dpath], None, axes)
-    else:
-        ds = h5[spec]
-        if ds.ndim != len(axes) or "c" not in axes:
-            raise FrameShapeError(f"{path}: {spec} has shape {ds.shape} but frame_axes={axes!r}; "
-                                  "give frame_axes with one letter per axis (c, f, y, x)")
-        hel = _read_optional_array(h5, mapping.get("helicity"))
-        mag = _read_optional_array(h5, mapping.get("magnetisation"))
-        if hel is None or mag is None:
-            raise MissingDatasetError(f"{path}: no helicity/magnetisation labels for the blocks of {spec}; "
-                                      "name them in the mapping (paths or lists)")
-        for i, (h, m) in enumerate(zip(np.ravel(hel), np.ravel(mag))):
-            sources[(int(h), int(m))] = (ds, i, axes)
-    missing = [hm for hm in COMBINATIONS if hm not in sources]
-    if missing:
-        raise MissingCombinationError(
-            f"{path}: no frame stack for (h, m) = {missing} (found {sorted(sources)}); the double "
-            "difference needs all four - re-export the file or point the mapping at the missing stacks")
-    return sources
-
-
-def _frame_shapes(h5, mapping, path):
-    shapes = {}
-    for hm, (ds, idx, axes) in _frame_sources(h5, mapping, path).items():
-        dims = dict(zip(axes, ds.shape))
-        shapes[hm] = (dims.get("f", 1), dims["y"], dims["x"])
-    if len({s[1:] for s in shapes.values()}) != 1:
-        raise FrameShapeError(f"{path}: the (h, m) stacks have different frame shapes {shapes}; "
-                              "all frames of one file must come from one detector region")
-    return shapes
-
-
-def _read_frames(h5, mapping, path):
-    _frame_shapes(h5, mapping, path)
-    frames = {}
-    for hm, (ds, idx, axes) in _frame_sources(h5, mapping, path).items():
-        arr = np.asarray(ds[()] if idx is None else ds[(slice(None),) * axes.index("c") + (idx,)])
-        ax = axes.replace("c", "")
-        if "f" not in ax:
-            arr, ax = arr[None], "f" + ax
-        frames[hm] = np.ascontiguousarray(np.transpose(arr, [ax.index(a) for a in "fyx"]), dtype=np.float64)
-    return {hm: frames[hm] for hm in COMBINATIONS}

@@ -19,7 +19,6 @@ References
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,10 +28,11 @@ import yaml
 from thesis_lib.provenance import atomic_path
 
 from .errors import FrameShapeError, SeriesLayoutError
+from .frames import natural_key
+from .layout import NEXUS_SUFFIXES, as_layout
 from .nexus import ScanFile, read_scan
 
 SERIES_FILE = "series.yml"
-NEXUS_SUFFIXES = (".nxs", ".h5", ".hdf5", ".nx5")
 #: Keys of ``series.yml`` that :func:`describe_series` needs.
 REQUIRED_META = ("tape_speed_m_s", "test_tone_hz")
 
@@ -53,19 +53,24 @@ class Series:
         return np.array([f.position_um for f in self.files])
 
 
-def read_series(path, mapping=None, *, nonfinite="raise", meta=None) -> Series:
+def read_series(path, layout=None, *, nonfinite="raise", meta=None) -> Series:
     """Open a series folder; frames are read lazily, file by file.
 
     Parameters
     ----------
     path : str or Path
-        Folder with ``series.yml`` and one NeXus file per scan position.
-    mapping : dict, optional
-        Dataset mapping passed to :func:`~thesis_lib.xmcd.nexus.read_scan`.
+        Folder with one NeXus file per scan position (or, with a layout's
+        ``blocks``, one file per block and position) and ``series.yml``.
+    layout : Layout, str, Path or dict, optional
+        How the files are laid out (:mod:`thesis_lib.xmcd.layout`): a
+        :class:`~thesis_lib.xmcd.layout.Layout`, a layout YAML file, or a
+        dict of field overrides (as ``mapping`` of
+        :func:`~thesis_lib.xmcd.nexus.read_scan`). Default: our own layout.
     nonfinite : {"raise", "mask"}
     meta : dict, optional
         Metadata to use when the folder has no ``series.yml`` (real data
-        copied without one).
+        copied without one); the layout's ``series`` section serves the same
+        purpose.
 
     Returns
     -------
@@ -84,24 +89,29 @@ def read_series(path, mapping=None, *, nonfinite="raise", meta=None) -> Series:
     [0.0, 25.0, 50.0]
     """
     path = Path(path)
+    layout = as_layout(layout)
     if not path.is_dir():
         raise FileNotFoundError(f"{path}: not a folder; a series is a folder of NeXus files with a {SERIES_FILE}")
     yml = path / SERIES_FILE
+    found = dict(layout.series)
     if yml.exists():
         loaded = yaml.safe_load(yml.read_text()) or {}
         if not isinstance(loaded, dict):
             raise SeriesLayoutError(f"{yml}: expected a mapping of keys to values; see "
                                     "thesis_lib.xmcd.series for the keys")
-        meta = {**loaded, **(meta or {})}
-    elif meta is None:
+        found.update(loaded)
+    elif meta is None and not found:
         raise SeriesLayoutError(f"{path}: no {SERIES_FILE}; write one with tape_speed_m_s, test_tone_hz, "
-                                "step_um, integration_s, repeats, beam_um (or pass meta={...})")
-    names = sorted((p for p in path.iterdir() if p.suffix in NEXUS_SUFFIXES and not p.name.startswith(".")),
-                   key=_natural_key)
+                                "step_um, integration_s, repeats, beam_um (or pass meta={...}, or "
+                                "give them under `series` in the layout)")
+    meta = {**found, **(meta or {})}
+    names = layout.scan_files(path)
     if not names:
-        raise SeriesLayoutError(f"{path}: no NeXus files ({', '.join(NEXUS_SUFFIXES)}); "
-                                "point at the folder that holds the scan files")
-    files = [read_scan(p, mapping, load=False, nonfinite=nonfinite) for p in names]
+        wanted = layout.files or ", ".join(NEXUS_SUFFIXES)
+        raise SeriesLayoutError(f"{path}: no NeXus files ({wanted}); point at the folder that "
+                                f"holds the scan files, or fix `files` in {layout.name}")
+    files = [read_scan(p, layout.mapping, load=False, nonfinite=nonfinite, block_files=blocks)
+             for p, blocks in names]
     detector = {f.frame_shape[(1, 1)][1:] for f in files}
     if len(detector) > 1:
         odd = [f.path.name for f in files if f.frame_shape[(1, 1)][1:] != files[0].frame_shape[(1, 1)][1:]]
@@ -135,7 +145,7 @@ def series_digest(path) -> str:
     path = Path(path)
     digest = hashlib.sha256()
     names = sorted((p for p in path.iterdir() if (p.suffix in NEXUS_SUFFIXES or p.name == SERIES_FILE)
-                    and not p.name.startswith(".")), key=_natural_key)
+                    and not p.name.startswith(".")), key=natural_key)
     for p in names:
         digest.update(p.name.encode() + b"\0")
         with open(p, "rb") as fh:
@@ -193,10 +203,6 @@ def _agreed(series, attr):
         raise SeriesLayoutError(f"{series.path}: files disagree on {attr} ({sorted(values)}); "
                                 "split the folder into one series per setting")
     return values.pop()
-
-
-def _natural_key(p: Path):
-    return [int(tok) if tok.isdigit() else tok for tok in re.split(r"(\d+)", p.name)]
 
 
 def _plain(obj):

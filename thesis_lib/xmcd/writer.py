@@ -21,7 +21,8 @@ import numpy as np
 from thesis_lib.provenance import atomic_path
 
 from .errors import FrameShapeError, MissingCombinationError
-from .nexus import COMBINATIONS, _open, _text
+from .frames import COMBINATIONS, open_h5
+from .nexus import _text
 
 
 def write_scan(path, frames, *, position_um, integration_s, count_time_s=None, repeats=1,
@@ -120,7 +121,7 @@ def nexus_tree(path) -> list[str]:
             unit_txt = f" {_text(units)}" if units is not None else ""
             lines.append(f"/{name}  {obj.shape} {obj.dtype}{value}{unit_txt}")
 
-    with _open(path) as h5:
+    with open_h5(path) as h5:
         h5.visititems(visit)
     return lines
 
