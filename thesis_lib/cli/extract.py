@@ -36,9 +36,11 @@ def _run(args) -> int:
 
     layout = resolve_layout(args)
     folder = Path(args.series_dir)
-    files = as_layout(layout).scan_files(folder) if folder.is_dir() else []
+    scans = as_layout(layout).scan_files(folder) if folder.is_dir() else []
+    # every file of the folder counts as an input, block files and linked data files too
+    files = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
     check_output(args.out, option="--out", inputs=[args.mask, args.series_dir, *files])
-    with tqdm(total=len(files) or None, desc="extract", unit="file") as bar:
+    with tqdm(total=len(scans) or None, desc="extract", unit="file") as bar:
         try:
             out = write_waveform(args.series_dir, args.mask, args.out, register=args.register,
                                  overwrite=args.overwrite, progress=bar.update, layout=layout)
