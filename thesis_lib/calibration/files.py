@@ -9,10 +9,10 @@ and settings returns the existing file without recomputing.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
+from thesis_lib._digest import file_sha256
 from thesis_lib.provenance import write_json_atomic
 
 from .inputs import load_series_meta, load_waveform
@@ -20,10 +20,6 @@ from .search import calibrate
 
 #: Bump when the results change for equal inputs (invalidates stored calibrations).
 FORMAT = "thesis_lib.calibration/4"
-
-
-def _sha256(path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _meta_file(path) -> Path:
@@ -55,9 +51,9 @@ def write_calibration(waveform, series_meta, out, *, overwrite: bool = False, pr
     out = Path(out)
     y = load_waveform(waveform)
     meta = load_series_meta(series_meta)
-    inputs = {"waveform": str(Path(waveform).resolve()), "waveform_sha256": _sha256(waveform),
+    inputs = {"waveform": str(Path(waveform).resolve()), "waveform_sha256": file_sha256(waveform),
               "series_meta": str(_meta_file(series_meta).resolve()),
-              "series_meta_sha256": _sha256(_meta_file(series_meta)),
+              "series_meta_sha256": file_sha256(_meta_file(series_meta)),
               "settings": json.loads(json.dumps(settings, default=str))}
     if out.is_file() and not overwrite:
         try:
