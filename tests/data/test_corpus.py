@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pretty_midi
 import pytest
+import yaml
 
 from thesis_lib._digest import file_sha256
 from thesis_lib.data import corpus
@@ -82,7 +83,6 @@ def test_soundfont_is_the_one_inside_pretty_midi():
 
 
 def test_check_corpus_compares_with_a_manifest(tmp_path):
-    import yaml
     paths = corpus.render_corpus(tmp_path / "r", "mixed", tracks=2, duration_s=2.0, rate=16000)
     manifest = tmp_path / "m.yml"
     manifest.write_text(yaml.safe_dump({"subsets": {"mixed": [

@@ -111,6 +111,7 @@ def training_memory(config, length: int) -> float:
 
 
 def run(args) -> int:
+    # torch again: deferred for the reason given in training_memory
     from thesis_lib.data import PairedAudioDataset
     from thesis_lib.denoise.train import pick_device, preset, train
 
