@@ -80,3 +80,9 @@ def test_inference_resamples_like_the_training_loader():
     assert np.max(np.abs(out - loader_route)) < 1e-5          # float32 chunks, same filter
     polyphase = resample_poly(resample_poly(x, 320, 441), 441, 320)[:x.size]
     assert np.max(np.abs(out - polyphase)) > 1e-3             # another filter would show
+
+
+@pytest.mark.parametrize("rates", [(0, 44100), (48000, -1)])
+def test_resampler_refuses_non_positive_rates(rates):
+    with pytest.raises(ValueError, match="sample rate must be a positive number of Hz"):
+        Resampler(*rates)

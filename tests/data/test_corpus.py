@@ -3,7 +3,9 @@ import json
 import numpy as np
 import pretty_midi
 import pytest
+import yaml
 
+from thesis_lib._digest import file_sha256
 from thesis_lib.data import corpus
 from thesis_lib.data.audio import read_audio
 
@@ -65,7 +67,7 @@ def test_render_is_deterministic_cached_and_recorded(tmp_path):
     assert np.sqrt(np.mean(audio**2)) > 0.02        # music, not silence
     manifest = json.loads((tmp_path / "a" / "corpus_manifest.json").read_text())
     entry = manifest["tracks"][first[0].name]
-    assert entry["sha256"] == corpus.sha256_file(first[0]) and entry["source"].startswith("ryansMammoth/")
+    assert entry["sha256"] == file_sha256(first[0]) and entry["source"].startswith("ryansMammoth/")
     before = first[0].stat().st_mtime_ns
     corpus.render_corpus(tmp_path / "a", "mixed", tracks=2, duration_s=4.0, rate=22050)
     assert first[0].stat().st_mtime_ns == before
@@ -81,14 +83,14 @@ def test_soundfont_is_the_one_inside_pretty_midi():
 
 
 def test_check_corpus_compares_with_a_manifest(tmp_path):
-    import yaml
     paths = corpus.render_corpus(tmp_path / "r", "mixed", tracks=2, duration_s=2.0, rate=16000)
     manifest = tmp_path / "m.yml"
     manifest.write_text(yaml.safe_dump({"subsets": {"mixed": [
-        {"file": paths[0].name, "sha256": corpus.sha256_file(paths[0])},
+        {"file": paths[0].name, "sha256": file_sha256(paths[0])},
         {"file": paths[1].name, "sha256": "0" * 64}]}}))
     (tmp_path / "r" / "extra.wav").write_bytes(b"x")
     verdict = corpus.check_corpus(tmp_path / "r", manifest)
-    assert verdict == {"matching": [paths[0].name], "differing": [paths[1].name], "unlisted": ["extra.wav"]}
+    assert verdict == {"matching": [paths[0].name], "differing": [paths[1].name],
+                       "unlisted": ["extra.wav"]}
     with pytest.raises(FileNotFoundError, match="git checkout"):
         corpus.check_corpus(tmp_path / "r", tmp_path / "missing.yml")

@@ -1,8 +1,13 @@
 import numpy as np
 import pytest
 
-from thesis_lib.mask.features import (check_image, gradient_magnitude, local_moments,
-                                      pixel_features)
+from thesis_lib.mask.features import (
+    FEATURE_NAMES,
+    check_image,
+    gradient_magnitude,
+    local_moments,
+    pixel_features,
+)
 
 
 def brute_moments(X, valid, r):
@@ -79,3 +84,17 @@ def test_bad_images_raise_with_a_fix(bad, match):
 def test_valid_map_of_wrong_shape_raises():
     with pytest.raises(ValueError, match="valid-pixel map"):
         pixel_features(np.zeros((4, 4)), np.ones((3, 4), bool))
+
+
+def test_raw_columns_follow_feature_names():
+    # the column order is published as FEATURE_NAMES; check each column against its definition
+    image = np.random.default_rng(3).normal(size=(24, 24))
+    f = pixel_features(image, radius=2)
+    raw = dict(zip(FEATURE_NAMES, f.raw.T, strict=True))
+    assert FEATURE_NAMES[:2] == ("X", "|X|")
+    np.testing.assert_array_equal(raw["X"], image.ravel())
+    np.testing.assert_array_equal(raw["|X|"], np.abs(image.ravel()))
+    assert np.all(raw["local_std"] >= 0) and np.all(raw["grad_mag"] >= 0)
+    # a 5x5 box mean of a pixel far from the border
+    np.testing.assert_allclose(raw["local_mean"][12 * 24 + 12], image[10:15, 10:15].mean(),
+                               rtol=1e-12, atol=1e-12)

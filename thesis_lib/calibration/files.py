@@ -9,12 +9,12 @@ and settings returns the existing file without recomputing.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import yaml
 
+from thesis_lib._digest import file_sha256
 from thesis_lib.provenance import write_json_atomic
 
 from .inputs import SeriesMeta, load_series_meta, load_waveform
@@ -22,10 +22,6 @@ from .search import calibrate
 
 #: Bump when the results change for equal inputs (invalidates stored calibrations).
 FORMAT = "thesis_lib.calibration/4"
-
-
-def _sha256(path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _meta_file(path) -> Path:
@@ -54,7 +50,7 @@ def read_series_meta(series_meta, layout=None) -> tuple:
     yml = _meta_file(series_meta)
     if not lay.series:
         return load_series_meta(series_meta), {"series_meta": str(yml.resolve()),
-                                               "series_meta_sha256": _sha256(yml)}
+                                               "series_meta_sha256": file_sha256(yml)}
     doc = dict(lay.series)
     identity = {"layout_series": json.loads(json.dumps(doc, default=str))}
     if yml.is_file():
@@ -62,7 +58,7 @@ def read_series_meta(series_meta, layout=None) -> tuple:
         if not isinstance(loaded, dict):
             raise ValueError(f"{yml}: expected a mapping of keys to values")
         doc.update(loaded)
-        identity.update(series_meta=str(yml.resolve()), series_meta_sha256=_sha256(yml))
+        identity.update(series_meta=str(yml.resolve()), series_meta_sha256=file_sha256(yml))
     return SeriesMeta.from_dict(doc, source=f"{yml} + `series` of {lay.name}"), identity
 
 
@@ -93,7 +89,7 @@ def write_calibration(waveform, series_meta, out, *, overwrite: bool = False, pr
     out = Path(out)
     y = load_waveform(waveform)
     meta, identity = read_series_meta(series_meta, layout)
-    inputs = {"waveform": str(Path(waveform).resolve()), "waveform_sha256": _sha256(waveform),
+    inputs = {"waveform": str(Path(waveform).resolve()), "waveform_sha256": file_sha256(waveform),
               **identity, "settings": json.loads(json.dumps(settings, default=str))}
     if out.is_file() and not overwrite:
         try:

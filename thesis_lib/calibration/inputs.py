@@ -20,6 +20,7 @@ import numpy as np
 import yaml
 
 from thesis_lib._npz import read_npz
+from thesis_lib._waveform import as_waveform
 
 #: ``series.yml`` keys a calibration cannot do without.
 REQUIRED_KEYS = ("tape_speed_m_s", "test_tone_hz", "step_um")
@@ -73,8 +74,9 @@ class SeriesMeta:
         beam = d.get("beam_um", (26.0, 25.0))
         beam = tuple(float(b) for b in (beam if isinstance(beam, (list, tuple)) else (beam, beam)))
         try:
-            return cls(tape_speed_m_s=float(d["tape_speed_m_s"]), test_tone_hz=float(d["test_tone_hz"]),
-                       step_um=float(d["step_um"]), beam_um=beam, series_id=str(d.get("series_id", "")))
+            return cls(tape_speed_m_s=float(d["tape_speed_m_s"]),
+                       test_tone_hz=float(d["test_tone_hz"]), step_um=float(d["step_um"]),
+                       beam_um=beam, series_id=str(d.get("series_id", "")))
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{source}: {exc}; fix the value in the file") from exc
 
@@ -91,8 +93,9 @@ def load_series_meta(path) -> SeriesMeta:
     if path.is_dir():
         path = path / "series.yml"
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no series metadata; pass the series.yml written with the "
-                                "acquisitions (keys tape_speed_m_s, test_tone_hz, step_um, beam_um)")
+        raise FileNotFoundError(f"{path}: no series metadata; pass the series.yml written with "
+                                "the acquisitions (keys tape_speed_m_s, test_tone_hz, step_um, "
+                                "beam_um)")
     try:
         doc = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
@@ -114,14 +117,8 @@ def validate_waveform(s, source="waveform") -> np.ndarray:
     ...
     ValueError: waveform: 4 samples are NaN or inf; extract the waveform again or drop the bad files
     """
-    s = np.asarray(s, dtype=np.float64)
-    if s.ndim != 1:
-        raise ValueError(f"{source}: the waveform must be 1-D (one value per scan position), "
-                         f"got shape {s.shape}")
-    bad = int(np.count_nonzero(~np.isfinite(s)))
-    if bad:
-        raise ValueError(f"{source}: {bad} samples are NaN or inf; extract the waveform again or "
-                         "drop the bad files")
+    s = as_waveform(s, name=source, layout="give one value per scan position",
+                    fix="extract the waveform again or drop the bad files")
     if s.size < MIN_SAMPLES:
         raise ValueError(f"{source}: {s.size} samples; a calibration needs at least {MIN_SAMPLES} "
                          "scan positions")

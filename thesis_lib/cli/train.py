@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from thesis_lib._digest import file_sha256
+
 from ._checks import (
     check_memory,
     check_output,
@@ -99,6 +101,8 @@ def training_memory(config, length: int) -> float:
     >>> round(training_memory(preset("full"), 5 * 44100) / 1e9)  # the thesis run: a GPU job
     53
     """
+    # Deferred on purpose here and below: torch loads in seconds, and `thesis --help` or
+    # another verb must not pay for it.
     from thesis_lib.denoise.unet import UNetConfig
 
     net = UNetConfig(**config.model)
@@ -107,6 +111,7 @@ def training_memory(config, length: int) -> float:
 
 
 def run(args) -> int:
+    # torch again: deferred for the reason given in training_memory
     from thesis_lib.data import PairedAudioDataset
     from thesis_lib.denoise.train import pick_device, preset, train
 
@@ -151,11 +156,9 @@ def run(args) -> int:
         if not result.best.exists():
             raise ValueError(f"training in {args.out} has no best.pt (no validation pass ran); "
                              "give the run a validation split before exporting a release")
-        import hashlib
-
-        from thesis_lib.denoise.checkpoint import export_release
+        from thesis_lib.denoise.checkpoint import export_release  # torch: deferred, see above
         out = export_release(result.best, args.export_release, half=True,
                              extra={"data": {"clean": str(clean), "degraded": str(degraded)}})
-        digest = hashlib.sha256(out.read_bytes()).hexdigest()
+        digest = file_sha256(out)
         print(f"[train] release {out} ({out.stat().st_size / 2**20:.1f} MiB) sha256 {digest}")
     return 0

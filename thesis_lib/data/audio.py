@@ -20,7 +20,9 @@ import numpy as np
 import soundfile as sf
 import torch
 import torchaudio
+from scipy.io import wavfile
 
+from thesis_lib._waveform import check_sample_rate
 from thesis_lib.provenance import atomic_path
 
 __all__ = ["read_audio", "write_wav", "to_mono", "resample", "Resampler", "AUDIO_SUFFIXES"]
@@ -95,7 +97,7 @@ def _resample_operator(orig_rate: int, new_rate: int,
 
 
 class Resampler:
-    """A fixed ``orig_rate → new_rate`` resampler (torchaudio windowed sinc) for numpy or torch input.
+    """A fixed ``orig_rate → new_rate`` resampler (torchaudio windowed sinc), numpy or torch in.
 
     The same instance applied to two signals applies the same linear operator,
     which is what keeps the members of a training pair aligned (thesis §4.5).
@@ -117,8 +119,8 @@ class Resampler:
     """
 
     def __init__(self, orig_rate: int, new_rate: int):
-        if orig_rate <= 0 or new_rate <= 0:
-            raise ValueError(f"sample rates must be positive, got {orig_rate} → {new_rate}")
+        check_sample_rate(orig_rate, name="the original sample rate")
+        check_sample_rate(new_rate, name="the new sample rate")
         self.orig_rate, self.new_rate = int(orig_rate), int(new_rate)
 
     def __call__(self, signal):
@@ -152,7 +154,6 @@ def write_wav(path, audio, rate: int, subtype: str = "FLOAT") -> Path:
     written twice would differ in bytes, defeating byte-level reproducibility
     checks of generated datasets.
     """
-    from scipy.io import wavfile
     audio = np.asarray(audio)
     if not np.all(np.isfinite(audio)):
         raise ValueError(f"refusing to write NaN/inf samples to {path}; check the transform")

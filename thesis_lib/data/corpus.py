@@ -32,7 +32,6 @@ References
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import zlib
@@ -40,13 +39,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+import tinysoundfont
+import yaml
+from tqdm import tqdm
 
+from thesis_lib._digest import file_sha256
 from thesis_lib.provenance import write_json_atomic
 
 from .audio import write_wav
 
 __all__ = ["SUBSETS", "TrackSpec", "select_tracks", "arrange", "render_track", "render_corpus",
-           "soundfont_path", "sha256_file", "check_corpus"]
+           "soundfont_path", "check_corpus"]
 
 SUBSETS = ("classical", "mixed")
 MANIFEST_NAME = "corpus_manifest.json"
@@ -84,28 +87,20 @@ class TrackSpec:
 
 def soundfont_path() -> Path:
     """Path of the General-MIDI SoundFont shipped inside ``pretty_midi``."""
-    import pretty_midi
+    import pretty_midi  # heavy import, deferred on purpose: only rendering needs it
     path = Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing: reinstall pretty_midi (`make setup`)")
     return path
 
 
-def sha256_file(path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _candidates(subset: str) -> dict[str, list[str]]:
-    from music21 import corpus
+    from music21 import corpus  # heavy import, deferred on purpose: only selection needs it
     names = sorted({str(p).split("/corpus/")[-1] for p in corpus.getPaths()})
     out = {}
     for group, prefixes in _GROUPS[subset].items():
-        picks = [n for n in names if n.startswith(prefixes) and n.endswith((".mxl", ".xml", ".musicxml", ".krn", ".abc"))]
+        suffixes = (".mxl", ".xml", ".musicxml", ".krn", ".abc")
+        picks = [n for n in names if n.startswith(prefixes) and n.endswith(suffixes)]
         # A work present both as .krn and .mxl is kept once (the .mxl).
         stems = {}
         for n in picks:
@@ -138,7 +133,8 @@ def select_tracks(subset: str, tracks: int, seed: int = 0) -> list[TrackSpec]:
     for i in range(max(len(v) for v in shuffled.values())):
         order.extend(v[i] for v in shuffled.values() if i < len(v))
     if tracks > len(order):
-        raise ValueError(f"subset {subset!r} has {len(order)} works; ask for at most that many tracks")
+        raise ValueError(f"subset {subset!r} has {len(order)} works; ask for at most that many "
+                         "tracks")
     specs = []
     for k, source in enumerate(order[:tracks]):
         group = next(g for g, v in shuffled.items() if source in v)
@@ -173,7 +169,7 @@ def _replace(spec, **kw):
 
 def _score_notes(source: str):
     """``[(part, start_ql, duration_ql, midi_pitch), ...]`` and the length in quarter notes."""
-    from music21 import corpus
+    from music21 import corpus  # heavy import, deferred on purpose: only selection needs it
     score = corpus.parse(source)
     if hasattr(score, "scores") and not hasattr(score, "parts"):
         score = score.scores[0]
@@ -210,7 +206,7 @@ def _score_notes(source: str):
 
 def _to_midi(spec: TrackSpec, duration_s: float):
     """Build a ``pretty_midi.PrettyMIDI`` of the arranged track, looped/cut to ``duration_s``."""
-    import pretty_midi
+    import pretty_midi  # heavy import, deferred on purpose: only rendering needs it
     notes, length_ql = _score_notes(spec.source)
     sec_per_ql = 60.0 / spec.tempo_bpm
     length_s = length_ql * sec_per_ql
@@ -247,7 +243,7 @@ def _to_midi(spec: TrackSpec, duration_s: float):
 
 def _add_bass(melody, bass, beat_s, duration_s):
     # A simple bass: on every beat, the sounding melody pitch class in the bass register.
-    import pretty_midi
+    import pretty_midi  # heavy import, deferred on purpose: only rendering needs it
     sounding = sorted(melody.notes, key=lambda n: n.start)
     t, i = 0.0, 0
     while t < duration_s - 1e-9:
@@ -259,7 +255,7 @@ def _add_bass(melody, bass, beat_s, duration_s):
 
 
 def _drum_part(beat_s, duration_s, rng):
-    import pretty_midi
+    import pretty_midi  # heavy import, deferred on purpose: only rendering needs it
     kit = pretty_midi.Instrument(program=0, is_drum=True)
     step = beat_s / 2
     for k in range(int(duration_s / step)):
@@ -274,7 +270,6 @@ def _drum_part(beat_s, duration_s, rng):
 
 def render_track(spec: TrackSpec, duration_s: float = 30.0, rate: int = 44100):
     """Render one arranged track to a stereo float32 array of shape ``(2, samples)``."""
-    import tinysoundfont
     pm = _to_midi(spec, duration_s)
     buffer = io.BytesIO()
     pm.write(buffer)
@@ -286,13 +281,15 @@ def render_track(spec: TrackSpec, duration_s: float = 30.0, rate: int = 44100):
     audio = np.frombuffer(synth.generate(n), dtype=np.float32).reshape(-1, 2).T.copy()
     peak = float(np.abs(audio).max())
     if peak == 0.0:
-        raise ValueError(f"track {spec.name} ({spec.source}) rendered silent; drop it from the subset")
+        raise ValueError(f"track {spec.name} ({spec.source}) rendered silent; drop it from the "
+                         "subset")
     # Normalise to a -1 dBFS peak so that every track uses the same range.
     return (audio * (10 ** (-1 / 20) / peak)).astype(np.float32)
 
 
 def render_corpus(out_dir, subset: str = "classical", tracks: int = 8, seed: int = 0,
-                  duration_s: float = 30.0, rate: int = 44100, progress: bool = False) -> list[Path]:
+                  duration_s: float = 30.0, rate: int = 44100,
+                  progress: bool = False) -> list[Path]:
     """Render the first ``tracks`` tracks of a corpus subset into ``out_dir`` (cached).
 
     Parameters
@@ -318,7 +315,6 @@ def render_corpus(out_dir, subset: str = "classical", tracks: int = 8, seed: int
         The track files, in selection order. Tracks whose file exists and whose
         checksum matches the manifest are not rendered again.
     """
-    from tqdm import tqdm
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = out_dir / MANIFEST_NAME
@@ -333,11 +329,11 @@ def render_corpus(out_dir, subset: str = "classical", tracks: int = 8, seed: int
     for spec in tqdm(specs, desc=f"render {subset}", disable=not progress, unit="track"):
         path = out_dir / f"{spec.name}.wav"
         entry = manifest.get(path.name)
-        if not (path.exists() and entry and entry.get("sha256") == sha256_file(path)
+        if not (path.exists() and entry and entry.get("sha256") == file_sha256(path)
                 and entry.get("duration_s") == duration_s and entry.get("rate") == rate):
             write_wav(path, render_track(spec, duration_s, rate), rate)
             entry = {**asdict(spec), "duration_s": duration_s, "rate": rate,
-                     "sha256": sha256_file(path)}
+                     "sha256": file_sha256(path)}
             manifest[path.name] = entry
             write_json_atomic(manifest_path, _manifest_doc(manifest))
         paths.append(path)
@@ -346,7 +342,7 @@ def render_corpus(out_dir, subset: str = "classical", tracks: int = 8, seed: int
 
 
 def _manifest_doc(tracks: dict) -> dict:
-    import music21
+    import music21  # heavy import, deferred on purpose: only the manifest needs it
     return {"soundfont": soundfont_path().name, "soundfont_sha256": _soundfont_digest(),
             "music21": music21.__version__, "tracks": dict(sorted(tracks.items()))}
 
@@ -356,7 +352,7 @@ _SF_DIGEST = {}
 
 def _soundfont_digest():
     if "d" not in _SF_DIGEST:
-        _SF_DIGEST["d"] = sha256_file(soundfont_path())
+        _SF_DIGEST["d"] = file_sha256(soundfont_path())
     return _SF_DIGEST["d"]
 
 
@@ -373,17 +369,17 @@ def check_corpus(out_dir, manifest=DEFAULT_MANIFEST) -> dict:
     differently built synthesiser may change the last bits, so callers report it
     and the render's own ``corpus_manifest.json`` stays the record of what was used.
     """
-    import yaml
     manifest = Path(manifest)
     if not manifest.is_file():
-        raise FileNotFoundError(f"{manifest} is missing; restore it with `git checkout -- data_manifests/`")
-    shipped = {entry["file"]: entry["sha256"]
-               for entries in yaml.safe_load(manifest.read_text())["subsets"].values() for entry in entries}
+        raise FileNotFoundError(f"{manifest} is missing; restore it with "
+                                "`git checkout -- data_manifests/`")
+    subsets = yaml.safe_load(manifest.read_text())["subsets"]
+    shipped = {entry["file"]: entry["sha256"] for entries in subsets.values() for entry in entries}
     verdict = {"matching": [], "differing": [], "unlisted": []}
     for path in sorted(Path(out_dir).glob("*.wav")):
         if path.name not in shipped:
             verdict["unlisted"].append(path.name)
-        elif sha256_file(path) == shipped[path.name]:
+        elif file_sha256(path) == shipped[path.name]:
             verdict["matching"].append(path.name)
         else:
             verdict["differing"].append(path.name)

@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import signal as sps
 
+from thesis_lib._waveform import as_waveform
+
 __all__ = ["StandInDegradation"]
 
 
@@ -66,9 +68,8 @@ class StandInDegradation:
         return {"kind": "StandInDegradation", **asdict(self)}
 
     def __call__(self, x, sample_rate: int, seed: int):
-        x = np.asarray(x, dtype=np.float64)
-        if x.ndim != 1:
-            raise ValueError(f"expected a mono 1-D signal, got shape {x.shape}")
+        x = as_waveform(x, name="the input", layout="mix down to mono first",
+                        fix="clean the audio first")
         t0 = time.perf_counter()
         saturated = np.tanh(self.drive * x) / np.tanh(self.drive)
         t1 = time.perf_counter()

@@ -25,15 +25,13 @@ import numpy as np
 from scipy.ndimage import median_filter
 from scipy.signal import istft, stft
 
+from thesis_lib._waveform import as_waveform, fit_length
+
 
 def _as_audio(y) -> np.ndarray:
-    arr = np.asarray(y, dtype=np.float64)
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"baselines take one non-empty mono signal, got shape {arr.shape}; "
-                         "mix channels to mono first")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("signal contains NaN or infinite samples; clean it first")
-    return arr
+    # Every baseline names its input and advice alike; the checks themselves are shared.
+    return as_waveform(y, name="the signal", layout="baselines take one mono signal; "
+                       "mix channels to mono first")
 
 
 def identity(y, sample_rate: int, **kw) -> np.ndarray:
@@ -64,6 +62,8 @@ def spectral_gating(y, sample_rate: int, stationary: bool = True, prop_decrease:
     >>> spectral_gating(y, 8000).shape
     (8000,)
     """
+    # Deferred on purpose: noisereduce imports torch when loaded, and only this
+    # baseline needs it.
     import noisereduce
 
     arr = _as_audio(y)
@@ -75,7 +75,8 @@ def spectral_gating(y, sample_rate: int, stationary: bool = True, prop_decrease:
 
 
 def wiener_filter(y, sample_rate: int, n_fft: int = 2048, noise_quantile: float = 0.1,
-                  gain_floor: float = 0.05, noise_psd=None, noise_smooth_bins: int = 65) -> np.ndarray:
+                  gain_floor: float = 0.05, noise_psd=None,
+                  noise_smooth_bins: int = 65) -> np.ndarray:
     """STFT-domain Wiener filter with a noise spectrum estimated from quiet frames.
 
     For each bin the noise power ``N(f)`` is the ``noise_quantile`` quantile ``q`` of
@@ -115,9 +116,5 @@ def wiener_filter(y, sample_rate: int, n_fft: int = 2048, noise_quantile: float 
     xi = np.maximum(power / np.maximum(noise, 1e-30) - 1.0, 0.0)
     gain = np.maximum(xi / (1.0 + xi), gain_floor)
     _, out = istft(gain * spec, nperseg=n_fft, noverlap=3 * n_fft // 4, window="hann")
-    return _fit(out, arr.size)
+    return fit_length(out, arr.size)
 
-
-def _fit(x: np.ndarray, n: int) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    return x[:n] if x.size >= n else np.pad(x, (0, n - x.size))

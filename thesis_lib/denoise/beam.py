@@ -20,7 +20,8 @@ recording itself: ``N`` is the (white) noise level read off the band where
 ``P_x = (P_y − N) / H²`` from the Welch periodogram ``P_y`` where ``P_y``
 exceeds ``snr_margin · N`` and zero elsewhere (a periodogram that only
 fluctuates above the noise must not be divided by a tiny ``H²``); the gain is
-capped at ``max_gain``. The filter is applied to the whole signal in the Fourier domain. It inverts only the beam:
+capped at ``max_gain``. The filter is applied to the whole signal in the Fourier
+domain. It inverts only the beam:
 hysteresis, tape noise and the head's gap loss are left alone, which is what
 makes it a *baseline* for the learned model.
 
@@ -37,14 +38,17 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import welch
 
-from .baselines import _as_audio, _fit
+from thesis_lib._waveform import fit_length
+
+from .baselines import _as_audio
 
 FWHM_TO_SIGMA = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
 #: Where the beam response counts as "nothing of the signal left".
 NOISE_BAND_RESPONSE = 1e-3
 
 
-def beam_transfer(freqs_hz, beam_fwhm_um: float = 26.0, tape_speed_m_s: float = 0.1905) -> np.ndarray:
+def beam_transfer(freqs_hz, beam_fwhm_um: float = 26.0,
+                  tape_speed_m_s: float = 0.1905) -> np.ndarray:
     """Temporal transfer function of a Gaussian beam scanned at tape speed.
 
     Examples
@@ -108,4 +112,4 @@ def beam_wiener(y, sample_rate: int, beam_fwhm_um: float = 26.0, tape_speed_m_s:
     gain = np.minimum(h * p_x / (h ** 2 * p_x + max(noise_power, 1e-300)), max_gain)
     grid = np.fft.rfftfreq(arr.size, 1.0 / sample_rate)
     g = np.interp(grid, freqs, gain)
-    return _fit(np.fft.irfft(np.fft.rfft(arr) * g, n=arr.size), arr.size)
+    return fit_length(np.fft.irfft(np.fft.rfft(arr) * g, n=arr.size), arr.size)

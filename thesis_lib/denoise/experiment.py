@@ -15,13 +15,22 @@ folder per corpus/rate/seed/config, resumed or skipped when finished).
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from thesis_lib._digest import stable_digest
+from thesis_lib.data import PairedAudioDataset, generate_pairs, make_clips, render_corpus
+from thesis_lib.emulator import Emulator, EmulatorParams
+
 from .baselines import identity, spectral_gating, wiener_filter
 from .beam import beam_wiener
+from .checkpoint import load_denoiser
+from .evaluate import evaluate_methods
+from .inference import Denoiser
 from .ltas import LtasEqualizer
 from .train import TrainConfig, preset, train
 
@@ -50,7 +59,6 @@ class PairedCorpus:
 
     def split(self, name: str, target_rate: int | None = 44_100):
         """The ``(y, x)`` dataset of one split, resampled to ``target_rate``."""
-        from thesis_lib.data import PairedAudioDataset
         return PairedAudioDataset(self.degraded, self.clean, split=name, target_rate=target_rate)
 
 
@@ -69,9 +77,6 @@ def prepare_pairs(data_dir, subset: str, profile: str = "quick", gen_rate: int =
     ``splits`` (e.g. ``["test"]``) degrades only the clips of those splits, into
     a folder of their own, with the same per-clip seeds as a run over all splits.
     """
-    from thesis_lib.data import generate_pairs, make_clips, render_corpus
-    from thesis_lib.emulator import Emulator, EmulatorParams
-
     size = data_profile(profile)
     root = Path(data_dir) / "task2" / f"{subset}_{profile}"
     tracks = root / "tracks"
@@ -96,8 +101,6 @@ def _split_view(clean: Path, splits) -> Path:
     The links keep each clip's path relative to the root (``test/<clip>.wav``),
     so the per-clip seeds of eq. 4.3 are those of a run over the whole tree.
     """
-    import os
-    import shutil
     if splits is None:
         return clean
     view = clean.with_name(clean.name + "_" + "_".join(splits))
@@ -127,10 +130,7 @@ def params_tag(params) -> str:
     >>> params_tag(EmulatorParams(preisach_n=100)) == params_tag(EmulatorParams(preisach_n=500))
     False
     """
-    import hashlib
-    import json
-    text = json.dumps(params.to_dict(), sort_keys=True, default=str)
-    return "p" + hashlib.sha256(text.encode()).hexdigest()[:10]
+    return "p" + stable_digest(params.to_dict(), length=10)
 
 
 def training_config(profile: str, seed: int = 0, **overrides) -> TrainConfig:
@@ -214,12 +214,6 @@ def preisach_downstream(data_dir, sizes, runs_dir, profile: str = "quick", seed:
         ``{"n<N>": {si_sdr_db, lsd_db, l1, delta_si_sdr_db, *_ci95, n_clips,
         steps, status}, "input": scores of the degraded fine test clips}``.
     """
-    from thesis_lib.emulator import EmulatorParams
-
-    from .checkpoint import load_denoiser
-    from .evaluate import evaluate_methods
-    from .inference import Denoiser
-
     config = short_training_config(profile, seed)
     fine = prepare_pairs(data_dir, subset, profile, seed=seed, splits=["test"],
                          emulator_params=EmulatorParams(preisach_n="fine"))

@@ -31,7 +31,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
+from thesis_lib._waveform import fit_length
 from thesis_lib.data.audio import read_audio, resample, write_wav
 
 from .checkpoint import RELEASE_CHECKPOINT, load_denoiser
@@ -129,7 +131,8 @@ def overlap_add(fn, signal: np.ndarray, chunk: int, overlap: int, progress: bool
     """
     signal = np.asarray(signal, dtype=np.float64)
     if chunk < 1 or overlap < 0 or 2 * overlap > chunk:
-        raise ValueError(f"need chunk ≥ 1 and 0 ≤ 2·overlap ≤ chunk, got chunk={chunk}, overlap={overlap}")
+        raise ValueError(f"need chunk ≥ 1 and 0 ≤ 2·overlap ≤ chunk, got chunk={chunk}, "
+                         f"overlap={overlap}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
     n = signal.size
@@ -143,7 +146,6 @@ def overlap_add(fn, signal: np.ndarray, chunk: int, overlap: int, progress: bool
     weight = np.zeros(n)
     bar = None
     if progress:
-        from tqdm.auto import tqdm
         bar = tqdm(total=len(starts), desc="denoise", unit="chunk")
     frames = signal.astype(np.float32)
     for first in range(0, len(starts), batch_size):
@@ -241,7 +243,8 @@ class Denoiser:
         """
         audio = np.asarray(audio, dtype=np.float64)
         if audio.ndim not in (1, 2) or audio.shape[0] == 0:
-            raise ValueError(f"expected audio of shape (samples,) or (samples, channels), got {audio.shape}")
+            raise ValueError("expected audio of shape (samples,) or (samples, channels), "
+                             f"got {audio.shape}")
         if not np.all(np.isfinite(audio)):
             raise ValueError("audio contains NaN or infinite samples; clean the file first")
         mono = audio.ndim == 1
@@ -252,13 +255,15 @@ class Denoiser:
                 out[:, c] = 0.0
                 continue
             sig = _resample(channels[:, c], sample_rate, self.sample_rate)
-            restored = overlap_add(self._run, sig, self.chunk, self.overlap, progress, self.batch_size)
-            out[:, c] = _fit_length(_resample(restored, self.sample_rate, sample_rate), channels.shape[0])
+            restored = overlap_add(self._run, sig, self.chunk, self.overlap, progress,
+                                   self.batch_size)
+            back = _resample(restored, self.sample_rate, sample_rate)
+            out[:, c] = fit_length(back, channels.shape[0])
         return out[:, 0] if mono else out
 
 
-def denoise_file(src, dst, checkpoint=RELEASE_CHECKPOINT, device: str = "cpu", progress: bool = True,
-                 **kwargs) -> Path:
+def denoise_file(src, dst, checkpoint=RELEASE_CHECKPOINT, device: str = "cpu",
+                 progress: bool = True, **kwargs) -> Path:
     """Read ``src`` (any rate and channel count), denoise it, write ``dst`` atomically.
 
     The output has the input's sample rate, length and channel count, as float32 WAV
@@ -278,9 +283,3 @@ def denoise_file(src, dst, checkpoint=RELEASE_CHECKPOINT, device: str = "cpu", p
 def _resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
     # the training loader's resampler, so the network sees the filter it was trained through
     return resample(x, int(rate_in), int(rate_out))
-
-
-def _fit_length(x: np.ndarray, n: int) -> np.ndarray:
-    if x.size >= n:
-        return x[:n]
-    return np.pad(x, (0, n - x.size))

@@ -1,6 +1,6 @@
 """LTAS equalisation: match the long-term average spectrum of a reference set.
 
-Following BABE-2 (seed 002, eqs. 9–10): the long-term average spectrum (LTAS)
+Following BABE-2 (Moliner et al. 2024, eqs. 9–10): the long-term average spectrum (LTAS)
 is the mean power spectrum over STFT frames (4096-sample Hann windows at
 44.1 kHz — scaled with the sample rate — hop of a quarter window), smoothed with
 a Gaussian of one-third-octave FWHM on a logarithmic frequency axis. The
@@ -24,11 +24,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import get_window
 
-from .baselines import _as_audio, _fit
+from thesis_lib._waveform import fit_length
+from thesis_lib.metrics._frames import stft_magnitude
 
-#: Window length at 44.1 kHz (seed 002).
+from .baselines import _as_audio
+
+#: Window length at 44.1 kHz (Moliner et al. 2024).
 LTAS_WINDOW_44K = 4096
 
 
@@ -71,17 +73,11 @@ def ltas(signals, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(signals, np.ndarray) and signals.ndim == 1:
         signals = [signals]
     n_fft = ltas_window(sample_rate)
-    hop = n_fft // 4
-    window = get_window("hann", n_fft)
     total, frames = np.zeros(n_fft // 2 + 1), 0
     for sig in signals:
-        sig = _as_audio(sig)
-        if sig.size < n_fft:
-            sig = np.pad(sig, (0, n_fft - sig.size))
-        count = 1 + (sig.size - n_fft) // hop
-        idx = np.arange(n_fft)[None, :] + hop * np.arange(count)[:, None]
-        total += np.sum(np.abs(np.fft.rfft(sig[idx] * window, axis=1)) ** 2, axis=0)
-        frames += count
+        power = stft_magnitude(_as_audio(sig), n_fft, n_fft // 4) ** 2
+        total += power.sum(axis=0)
+        frames += power.shape[0]
     if frames == 0:
         raise ValueError("no signals given to compute an LTAS from")
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
@@ -120,8 +116,9 @@ class LtasEqualizer:
 
     def __call__(self, y, sample_rate: int, **kw) -> np.ndarray:
         if int(sample_rate) != self.sample_rate:
-            raise ValueError(f"the reference LTAS was computed at {self.sample_rate} Hz, the signal is "
-                             f"at {sample_rate} Hz; fit the equaliser at the evaluation rate")
+            raise ValueError(f"the reference LTAS was computed at {self.sample_rate} Hz, the "
+                             f"signal is at {sample_rate} Hz; fit the equaliser at the "
+                             "evaluation rate")
         return ltas_eq(y, sample_rate, self)
 
 
@@ -131,4 +128,4 @@ def ltas_eq(y, sample_rate: int, equalizer: LtasEqualizer, **kw) -> np.ndarray:
     h = equalizer.response(arr)
     grid = np.fft.rfftfreq(arr.size, 1.0 / sample_rate)
     inverse = 1.0 / np.interp(grid, equalizer.freqs, h)
-    return _fit(np.fft.irfft(np.fft.rfft(arr) * inverse, n=arr.size), arr.size)
+    return fit_length(np.fft.irfft(np.fft.rfft(arr) * inverse, n=arr.size), arr.size)

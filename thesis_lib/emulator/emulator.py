@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from thesis_lib._waveform import as_waveform, check_sample_rate
+
 from .bias import bias_amplitude
 from .degradations import aging_tail, dropouts, print_through
 from .engines import PreisachOperator
@@ -47,7 +49,8 @@ class Tape:
 
 def _streams(seed):
     children = np.random.SeedSequence(int(seed)).spawn(len(STREAMS))
-    return {name: np.random.default_rng(child) for name, child in zip(STREAMS, children)}
+    pairs = zip(STREAMS, children, strict=True)
+    return {name: np.random.default_rng(child) for name, child in pairs}
 
 
 class Emulator:
@@ -191,15 +194,7 @@ class Emulator:
 
 
 def _validated(x, sample_rate):
-    if not (np.isscalar(sample_rate) and float(sample_rate) > 0):
-        raise ValueError(f"sample rate must be a positive number of Hz (got {sample_rate!r})")
-    x = np.asarray(x)
-    if x.ndim != 1:
-        raise ValueError(f"the emulator takes a 1-D mono waveform (got shape {x.shape}); "
-                         "mix down to mono first")
-    if x.size < 2:
-        raise ValueError(f"the input waveform has {x.size} samples; give at least 2")
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    if not np.isfinite(x).all():
-        raise ValueError("the input waveform contains NaN or inf samples; clean the audio first")
-    return x
+    check_sample_rate(sample_rate)
+    return as_waveform(x, name="the input", min_samples=2,
+                       layout="the emulator takes one mono channel; mix down to mono first",
+                       fix="clean the audio first")

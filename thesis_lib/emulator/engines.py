@@ -53,8 +53,17 @@ import numba
 import numpy as np
 
 from .extrema import push_extremum
-from .head_field import (NO_WORK, PEAKS, PEAKS_FULL, REFINED, REFINED_FULL, field_buffer_size,
-                         make_drive, make_head, segment_field)
+from .head_field import (
+    NO_WORK,
+    PEAKS,
+    PEAKS_FULL,
+    REFINED,
+    REFINED_FULL,
+    field_buffer_size,
+    make_drive,
+    make_head,
+    segment_field,
+)
 from .params import ENGINES
 from .preisach import PreisachModel, ac_erase_sequence
 
@@ -293,16 +302,15 @@ class EverettIndex:
     hysterons crowd, the cells are narrower, so the few cells a segment resolves
     hysteron by hysteron hold fewer of them; the even-spacing share keeps every
     cell at most 1/(1 − ``density_mix``) times the even width where hysterons are
-    sparse. The default 0.7 was the fastest of 0-0.9 on one
-    core for N = 100, 250, 1000 and the fine model (the fine model's Everett sums
-    took 26 % less time than with even spacing); the sums do not depend on it.
+    sparse. The mix changes only the speed, never the sums; the default 0.7 is
+    the fastest setting for the model sizes the thesis uses.
     """
 
     def __init__(self, model: PreisachModel, grid: int | tuple | None = None,
                  density_mix: float = 0.7):
         if grid is None:
-            # measured on one core: per-segment cost falls as the grid gets finer, until the
-            # dense prefix tables (4 x grid^2 numbers) stop fitting the caches
+            # per-segment cost falls as the grid gets finer, until the dense prefix
+            # tables (4 x grid^2 numbers) stop fitting the CPU caches
             grid = int(min(max(8.0 * np.sqrt(model.size), 16), 2048))
         if not 0.0 <= density_mix < 1.0:
             raise ValueError(f"density_mix must lie in [0, 1) (got {density_mix!r})")

@@ -14,9 +14,11 @@ import zlib
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from thesis_lib import __version__
+from thesis_lib._atomic import atomic_path
+
 BIAS_MODES = ("off", "fixed", "3std")
 ENGINES = ("everett", "hysterons")
-PREISACH_SIZES = (100, 250, 500, 1000, "fine")
 TAPE_NOISE_MODELS = ("gaussian", "binomial", "off")
 MEASUREMENT_NOISE_MODES = ("constant", "time-varying", "off")
 
@@ -57,10 +59,10 @@ class EmulatorParams:
     30.0
     >>> EmulatorParams.from_dict(p.to_dict()) == p
     True
-    >>> p.replace(beam_fwhm=30.0)
+    >>> p.replace(beam_fwhm=30.0)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: unknown emulator parameter 'beam_fwhm'; known parameters include beam_fwhm_um, beam_height_um, beam_skew
+    ValueError: unknown emulator parameter 'beam_fwhm'; known parameters include beam_fwhm_um, ...
     """
 
     # output
@@ -150,16 +152,13 @@ class EmulatorParams:
 
     @classmethod
     def from_dict(cls, d: dict) -> "EmulatorParams":
-        """Build from a mapping; keys ``code_version``/``format`` written by :meth:`to_json` are ignored."""
+        """Build from a mapping; the metadata keys :meth:`to_json` adds are ignored."""
         d = {k: v for k, v in dict(d).items() if k not in _METADATA_KEYS}
         _check_names(d)
         return cls(**d)
 
     def to_json(self, path) -> Path:
         """Write every parameter plus the code version to ``path`` atomically (``params.json``)."""
-        from thesis_lib import __version__
-
-        from thesis_lib._atomic import atomic_path
         payload = {"format": "thesis_lib.emulator.params/1", "code_version": __version__,
                    **self.to_dict()}
         path = Path(path)

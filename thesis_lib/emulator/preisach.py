@@ -30,7 +30,6 @@ References
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from thesis_lib._atomic import atomic_path
+from thesis_lib._digest import bytes_digest
 
 #: Seed of the deterministic fine fit (fixed: changing it changes every dataset).
 FINE_FIT_SEED = 20260301
@@ -116,11 +116,8 @@ class PreisachModel:
 
     def digest(self) -> str:
         """SHA-256 of the arrays (identifies the model in provenance records)."""
-        h = hashlib.sha256()
-        for arr in (self.alpha, self.beta, self.weight):
-            h.update(arr.tobytes())
-        h.update(repr(self.chi_rev).encode())
-        return h.hexdigest()[:16]
+        return bytes_digest(self.alpha.tobytes(), self.beta.tobytes(), self.weight.tobytes(),
+                            repr(self.chi_rev).encode(), length=16)
 
 
 def fine_fit(size: int = FINE_FIT_SIZE, seed: int = FINE_FIT_SEED) -> PreisachModel:

@@ -33,21 +33,20 @@ subsample of that many rows and then *predict* every row (nearest centroid,
 posterior responsibilities) — the fit/predict split scikit-learn's
 estimators offer. Three centroids or three Gaussians in 5-D are estimated
 from 200 000 points with a standard error far below the spread of the
-clusters, while the EM of a full-covariance GMM on all 10⁶ pixels of a
-1024² frame took 54 s of the 84-s Table 5.1 on 2 cores. Frames up to
-~450² pixels (the ``quick`` profile: 128²) are fitted on every pixel, as the
-thesis does; ``fit_sample=None`` forces the exact full fit at any size.
-BLAS runs single-threaded inside both: its matrices here are N × 5, too
-thin for threads to pay, and on the shared 2-core machine its two threads
-made the 200 000-row GMM fit 2.5× slower than one (14.5 s against 5.9 s,
-load average 4; ``benchmarks/mask.py``). scikit-learn's own OpenMP loops of
-k-means are left to ``OMP_NUM_THREADS``.
-What the agreement with the full fit needs is enough rows of the smallest
-cluster in the subsample, not a fraction of the frame: with a footprint of a
-few per cent of the pixels, 200 000 rows hold thousands of lobe rows, while
-a 1/8 subsample of a 96² test frame (~140 lobe rows) let k-means settle in
-another local optimum. The tests measure the agreement on small frames;
-``benchmarks/mask.py`` measures it at 1024².
+clusters, whereas the EM of a full-covariance GMM over all 10⁶ pixels of a
+1024² frame dominates the cost of Table 5.1. Frames up to ~450² pixels (the
+``quick`` profile: 128²) are fitted on every pixel, as the thesis does;
+``fit_sample=None`` forces the exact full fit at any size.
+BLAS runs single-threaded inside both fits: the matrices are N × 5, too thin
+for threads to pay off, and on a loaded machine extra BLAS threads only
+compete for cores. scikit-learn's own OpenMP loops of k-means are left to
+``OMP_NUM_THREADS``.
+Agreement with the full fit needs enough rows of the smallest cluster in the
+subsample, not a fixed fraction of the frame: with a footprint of a few per
+cent of the pixels, 200 000 rows hold thousands of lobe rows, while a
+subsample with only about a hundred lobe rows can leave k-means in another
+local optimum. The tests check the agreement on small frames;
+``benchmarks/mask.py`` reports it, and the run times, at 1024².
 
 References
 ----------
@@ -234,8 +233,8 @@ def cluster_dbscan(features, eps: float = 0.75, min_samples: int = 25, max_fit: 
     sample = X[idx]
     # Exact core test against the full cloud: a point is core when its min_samples-th
     # nearest neighbour (itself included, as in scikit-learn) lies within eps. A
-    # k-nearest query costs O(log N) per point; counting whole eps-balls, which hold
-    # ~10^5 points in the dense background of a 1024^2 frame, was 10x slower.
+    # k-nearest query costs O(log N) per point, whereas counting whole eps-balls costs
+    # their size, ~10^5 points in the dense background of a 1024^2 frame.
     kth, _ = KDTree(X).query(sample, k=min(min_samples, n))
     core_rows = sample[kth[:, -1] <= eps] if n >= min_samples else sample[:0]
     labels = np.full(n, -1, dtype=np.int64)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+#: Column order of :attr:`PixelFeatures.values` and ``raw`` (eqs. 3.6–3.11).
 FEATURE_NAMES = ("X", "|X|", "local_mean", "local_std", "grad_mag")
 
 
@@ -132,7 +133,8 @@ class PixelFeatures:
     Attributes
     ----------
     values : (N, 5) ndarray
-        Standardised features (eq. 3.12), one row per valid pixel in C order.
+        Standardised features (eq. 3.12), one row per valid pixel in C order,
+        columns in :data:`FEATURE_NAMES` order.
     raw : (N, 5) ndarray
         The same before standardisation.
     valid : (H, W) ndarray of bool
@@ -202,6 +204,8 @@ def pixel_features(image, valid=None, radius: int = 7, eps: float = 1e-12) -> Pi
     X, ok = check_image(image, valid)
     mean, std, _ = local_moments(X, ok, radius)
     grad = gradient_magnitude(X, ok, radius)
-    raw = np.stack([X[ok], np.abs(X[ok]), mean[ok], std[ok], grad[ok]], axis=1)
+    columns = {"X": X[ok], "|X|": np.abs(X[ok]), "local_mean": mean[ok], "local_std": std[ok],
+               "grad_mag": grad[ok]}
+    raw = np.stack([columns[name] for name in FEATURE_NAMES], axis=1)
     values, mu, scale = standardise(raw, eps)
     return PixelFeatures(values=values, raw=raw, valid=ok, mean=mu, scale=scale)

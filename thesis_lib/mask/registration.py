@@ -10,9 +10,8 @@ Each file's representative image is compared with the reference image:
   ``normalization=None`` — plain cross-correlation: on the synthetic beamline
   the whitening of ``"phase"`` amplified the counting noise of short
   integrations into errors of tens of pixels (2 s files), while the
-  unnormalised correlation stayed within ~0.15 px (measured on the quick
-  phantom while this module was written; the ``registration`` chapter reports
-  the errors of the final estimator). scikit-image
+  unnormalised correlation stays within a fraction of a pixel (the
+  ``registration`` chapter reports the errors of this estimator). scikit-image
   returns the shift that *registers* the moving image, i.e. ``−δ̂``; this
   module always speaks of the displacement ``δ̂`` itself, the convention of the
   phantom's ground-truth ``shift_px``;
@@ -125,8 +124,9 @@ def relative_to_reference(shift_px, reference_shift_px) -> np.ndarray:
     ``thesis extract`` measures each file's displacement from the mean
     position of the reference files (:func:`.extract.reference_frame`). A
     ground truth measured from some other origin — e.g. the synthetic
-    beamline's undisplaced scene, ``shift_px_scene`` — is brought into that convention by subtracting the
-    mean of the reference files' displacements from the same origin.
+    beamline's undisplaced scene, ``shift_px_scene`` — is brought into that
+    convention by subtracting the mean of the reference files' displacements
+    from the same origin.
 
     Examples
     --------
@@ -289,7 +289,7 @@ def decide_moving_mask(registrations, min_shift_px: float = 0.25,
     if not regs:
         return MovingMaskDecision(False, "no files", 0, float("nan"), 0.0)
     norms = np.array([np.hypot(*r.shift) for r in regs])
-    shifted = [r for r, n in zip(regs, norms) if n > min_shift_px]
+    shifted = [r for r, n in zip(regs, norms, strict=True) if n > min_shift_px]
     max_shift = float(norms.max())
     if not shifted:
         return MovingMaskDecision(False, f"all |δ̂| ≤ {min_shift_px} px (max {max_shift:.3f})",

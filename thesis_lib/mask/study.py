@@ -5,31 +5,26 @@
   footprint is known, IoU / precision / recall;
 * :func:`extract_all` — one pass over a series that aggregates several masks
   (binary, weighted, threshold…) with the static and the moving mask and keeps
-  the registration diagnostics, cached as ``.npz`` so that the registration
-  and waveform chapters share the work and re-runs skip it;
+  the registration diagnostics, cached (:mod:`.extraction_cache`) so that the
+  registration and waveform chapters share the work and re-runs skip it;
 * :func:`waveform_table` — noise metric, HF ratio and SNR/correlation against
   the truth for each mask of one extraction.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
-from thesis_lib.provenance import atomic_path
-
 from .extract import extract_series
+from .extraction_cache import extraction_key, load_extraction, save_extraction
 from .features import check_image
 from .pipeline import build_mask
 from .quality import detector_metrics, truth_metrics
+from .threshold import threshold_mask
 from .waveform import waveform_metrics
-
-#: Bump when extraction results change for equal inputs (invalidates caches).
-EXTRACT_VERSION = 4
 
 #: Table 5.1 settings of the thesis (§5.1).
 BACKENDS = {
@@ -133,14 +128,6 @@ def cluster_composition(clustering, established, reference, truth, valid=None) -
     return rows
 
 
-def _digest(arrays: dict, extra) -> str:
-    h = hashlib.sha256(json.dumps(extra, sort_keys=True, default=str).encode())
-    for name in sorted(arrays):
-        h.update(name.encode())
-        h.update(np.ascontiguousarray(arrays[name], dtype=np.float64).tobytes())
-    return h.hexdigest()[:20]
-
-
 def extract_all(series_dir, masks: dict, reference_image, cache=None, register: str = "auto",
                 primary: str | None = None, progress=None) -> dict:
     """Aggregate every mask of ``masks`` over one series in a single pass (cached).
@@ -163,20 +150,17 @@ def extract_all(series_dir, masks: dict, reference_image, cache=None, register: 
         ``diagnostics`` (list), ``positions_um`` and, per mask name,
         ``static`` / ``moving`` waveforms under ``waveforms[name]``.
     """
+    # Deferred on purpose: importing thesis_lib.xmcd takes seconds, and the other
+    # experiments of this module never read a series.
     from thesis_lib.xmcd import read_series
 
-    series_dir = Path(series_dir)
     names = list(masks)
     primary = primary or names[0]
-    files = sorted(series_dir.glob("*.nxs"))
-    key = _digest({**masks, "__ref": reference_image},
-                  [EXTRACT_VERSION, str(series_dir.resolve()), register, primary,
-                   [(p.name, p.stat().st_size, int(p.stat().st_mtime)) for p in files]])
-    if cache is not None and Path(cache).is_file():
-        with np.load(cache, allow_pickle=False) as npz:
-            if str(npz["key"]) == key:
-                return _unpack(npz, names)
-    ex = extract_series(read_series(series_dir), masks[primary], register=register,
+    key = extraction_key(series_dir, masks, reference_image, register=register, primary=primary)
+    cached = load_extraction(cache, key, names)
+    if cached is not None:
+        return cached
+    ex = extract_series(read_series(Path(series_dir)), masks[primary], register=register,
                         reference_image=reference_image,
                         masks={n: masks[n] for n in names if n != primary}, progress=progress)
     waveforms = {primary: {"static": ex.s_static, "moving": ex.s_moving}, **ex.extra}
@@ -189,26 +173,8 @@ def extract_all(series_dir, masks: dict, reference_image, cache=None, register: 
            "diagnostics": ex.diagnostics, "positions_um": ex.positions_um,
            "waveforms": waveforms}
     if cache is not None:
-        arrays = {"key": np.array(key), "shift_px": ex.shift_px, "moving": np.array(ex.moving),
-                  "decision": np.array(json.dumps(decision)),
-                  "diagnostics": np.array(json.dumps(ex.diagnostics)),
-                  "positions_um": ex.positions_um}
-        for name, wf in waveforms.items():
-            arrays[f"w_static__{name}"] = wf["static"]
-            arrays[f"w_moving__{name}"] = wf["moving"]
-        with atomic_path(cache) as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, **arrays)
+        save_extraction(cache, key, out)
     return out
-
-
-def _unpack(npz, names) -> dict:
-    return {"shift_px": npz["shift_px"], "moving": bool(npz["moving"]),
-            "decision": json.loads(str(npz["decision"])),
-            "diagnostics": json.loads(str(npz["diagnostics"])),
-            "positions_um": npz["positions_um"],
-            "waveforms": {n: {"static": npz[f"w_static__{n}"], "moving": npz[f"w_moving__{n}"]}
-                          for n in names}}
 
 
 def chosen_waveform(extraction: dict, name: str) -> np.ndarray:
@@ -245,8 +211,6 @@ def series_masks(reference, valid, radius: int = 7, seed: int = 0,
     §2.1 baseline at the given percentile of |D|). The k-means mask comes
     first: it sets the registration ROI.
     """
-    from .threshold import threshold_mask
-
     km = build_mask(reference, valid, method="kmeans", weighted=True, radius=radius, seed=seed)
     gm = build_mask(reference, valid, method="gmm", weighted=True, radius=radius, seed=seed)
     return {"kmeans": km.binary, "kmeans_thesis": km.thesis_binary, "kmeans_weighted": km.weighted,

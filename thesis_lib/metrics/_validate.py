@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from thesis_lib._waveform import as_waveform
+
 
 def as_signal(x, name: str = "signal") -> np.ndarray:
-    """Return ``x`` as a finite, non-empty 1-D float64 array or raise ``ValueError``."""
-    arr = np.asarray(x, dtype=np.float64)
-    if arr.ndim != 1:
-        arr = np.squeeze(arr)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional (got shape {np.shape(x)}); "
-                         "average the channels first")
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite samples; clean the input first")
-    return arr
+    """Return ``x`` as a finite, non-empty 1-D float64 array or raise ``ValueError``.
+
+    Length-1 axes are dropped first, so a ``(1, N)`` clip is scored as ``(N,)``.
+    """
+    return as_waveform(x, name=name, squeeze=True, layout="average the channels first")
 
 
 def as_pair(reference, estimate) -> tuple[np.ndarray, np.ndarray]:

@@ -22,31 +22,11 @@ References
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import get_window
 
+from ._frames import stft_magnitude
 from ._validate import as_pair, as_signal
 
 LSD_EPS = 1e-8
-
-
-def stft_magnitude(x, n_fft: int = 2048, hop: int | None = None) -> np.ndarray:
-    """Magnitude STFT (frames × bins) in float64 with the LSD protocol above.
-
-    Signals shorter than ``n_fft`` are zero-padded to one frame.
-
-    Examples
-    --------
-    >>> stft_magnitude(np.ones(4096), n_fft=1024).shape
-    (13, 513)
-    """
-    sig = as_signal(x)
-    hop = n_fft // 4 if hop is None else hop
-    if sig.size < n_fft:
-        sig = np.pad(sig, (0, n_fft - sig.size))
-    n_frames = 1 + (sig.size - n_fft) // hop
-    idx = np.arange(n_fft)[None, :] + hop * np.arange(n_frames)[:, None]
-    window = get_window("hann", n_fft, fftbins=True)
-    return np.abs(np.fft.rfft(sig[idx] * window, axis=1))
 
 
 def lsd(reference, estimate, n_fft: int = 2048, hop: int | None = None,
