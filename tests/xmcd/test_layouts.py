@@ -111,3 +111,23 @@ def load_text(tmp_path, text):
     path = tmp_path / "layout.yml"
     path.write_text(text)
     return load_layout(path)
+
+
+def test_nexusformat_writer_leaves_numpy_print_options_alone(tmp_path):
+    # nexusformat lowers numpy's print threshold for the whole process when first imported;
+    # a fresh interpreter shows whether the writer shields its callers (doctests print arrays)
+    script = (
+        "import numpy as np, sys\n"
+        "before = np.get_printoptions()\n"
+        "from thesis_lib.xmcd.foreign import write_foreign_series\n"
+        "frames = {hm: np.ones((1, 4, 4), np.uint16) for hm in "
+        "[(1, 1), (1, -1), (-1, 1), (-1, -1)]}\n"
+        "write_foreign_series(sys.argv[1], 'nexusformat', [frames, frames], "
+        "positions_um=[0.0, 4.0], integration_s=1.0, filter='gzip')\n"
+        "assert 'nexusformat' in sys.modules\n"
+        "assert np.get_printoptions() == before, np.get_printoptions()\n")
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "s")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

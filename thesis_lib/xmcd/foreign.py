@@ -155,16 +155,18 @@ def _eiger(folder, t, frames, pos, integ, opts, rng):
 
 
 def _nexusformat(folder, t, frames, pos, integ, opts, rng):
-    # deferred on purpose: only this writer needs nexusformat
-    from nexusformat.nexus import (
-        NXdata,
-        NXdetector,
-        NXentry,
-        NXfield,
-        NXinstrument,
-        NXroot,
-        NXsample,
-    )
+    # deferred on purpose: only this writer needs nexusformat. Importing it calls
+    # np.set_printoptions(threshold=5) for the whole process; the context restores ours.
+    with np.printoptions():
+        from nexusformat.nexus import (
+            NXdata,
+            NXdetector,
+            NXentry,
+            NXfield,
+            NXinstrument,
+            NXroot,
+            NXsample,
+        )
 
     stack = np.stack([frames[hm] for hm, _ in BLOCKS])
     det = NXdetector(data=NXfield(stack, name="data", chunks=(1, 1) + stack.shape[2:], **opts))
