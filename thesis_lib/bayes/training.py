@@ -1,0 +1,165 @@
+"""Training loops of the surrogate (Algorithm 1 of Terna 2026, §7.2) and the diffusion prior.
+
+:func:`fit` is the one optimisation loop (Adam, cosine decay, gradient clipping) with an
+optional checkpoint file: a run that is stopped and restarted with the same arguments
+continues from its last checkpoint instead of starting over. :func:`surrogate_batches`
+draws a fresh emulator realisation for every clip crop at every step, and
+:func:`clean_batches` cuts random crops of clean clips for the prior.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from thesis_lib._atomic import atomic_path
+
+from .diffusion import EpsNet, Schedule, diffusion_loss
+from .draws import ClipDraws
+from .surrogate import Surrogate, gaussian_nll
+
+
+def fit(model, loss_fn, batch_fn, *, steps: int, lr: float = 1e-3, checkpoint=None,
+        every: int = 100, max_seconds: float | None = None, log=None) -> dict:
+    """Minimise ``loss_fn(batch_fn(step))`` over ``model``'s parameters for ``steps`` steps.
+
+    Parameters
+    ----------
+    checkpoint : path, optional
+        Where model and optimiser state are written (atomically) every ``every`` steps and
+        at the end; an existing file is resumed from.
+    max_seconds : float, optional
+        Stop early after this wall time (the state is saved, so a later call continues).
+
+    Returns
+    -------
+    dict
+        ``step`` reached, ``losses`` (mean per logging interval) and ``seconds``.
+    """
+    if int(steps) < 1:
+        raise ValueError(f"training needs steps ≥ 1, got {steps}")
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda k: 0.5 * (1 + math.cos(math.pi * min(k, steps) / steps)))
+    step, losses = 0, []
+    if checkpoint is not None and Path(checkpoint).is_file():
+        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        step, losses = state["step"], state["losses"]
+    t0 = time.perf_counter()
+    running = []
+    model.train()
+    while step < steps:
+        loss = loss_fn(batch_fn(step))
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        step += 1
+        running.append(float(loss))
+        stop = max_seconds is not None and time.perf_counter() - t0 > max_seconds
+        if step % every == 0 or step == steps or stop:
+            losses.append(float(np.mean(running)))
+            running = []
+            if log is not None:
+                log(f"step {step}/{steps} loss {losses[-1]:.4f}")
+            if checkpoint is not None:
+                _save(checkpoint, model, opt, sched, step, losses)
+        if stop:
+            break
+    model.eval()
+    return {"step": step, "losses": losses, "seconds": time.perf_counter() - t0}
+
+
+def _save(path, model, opt, sched, step, losses):
+    with atomic_path(path) as tmp:
+        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                    "scheduler": sched.state_dict(), "step": step, "losses": losses}, tmp)
+
+
+def surrogate_batches(clips: list[ClipDraws], *, batch: int, crop: int, seed: int):
+    """``step ↦ (x, y)`` crops with a fresh emulator draw per crop (Algorithm 1, line 4).
+
+    The draw seed is a function of (seed, step, slot), so a resumed run sees the same data.
+    """
+    def make(step):
+        rng = np.random.default_rng([seed, step])
+        xs, ys = [], []
+        for slot in range(batch):
+            c = clips[int(rng.integers(len(clips)))]
+            y = c.draw(int(rng.integers(2 ** 31)))
+            start = int(rng.integers(0, max(1, c.clean.size - crop + 1)))
+            xs.append(c.clean[start:start + crop])
+            ys.append(y[start:start + crop])
+        return (torch.tensor(np.stack(xs), dtype=torch.float32)[:, None],
+                torch.tensor(np.stack(ys), dtype=torch.float32)[:, None])
+    return make
+
+
+def clean_batches(signals: list[np.ndarray], *, batch: int, crop: int, seed: int, scale: float):
+    """``step ↦ x_0`` random crops of clean clips divided by ``scale``, random polarity."""
+    def make(step):
+        rng = np.random.default_rng([seed, step, 1])
+        out = []
+        for _ in range(batch):
+            s = signals[int(rng.integers(len(signals)))]
+            start = int(rng.integers(0, max(1, s.size - crop + 1)))
+            out.append(s[start:start + crop] * rng.choice([-1.0, 1.0]))
+        return torch.tensor(np.stack(out) / scale, dtype=torch.float32)[:, None]
+    return make
+
+
+def train_surrogate(clips: list[ClipDraws], *, steps: int, batch: int = 8, crop: int = 4096,
+                    seed: int = 0, width: int = 16, depth: int = 3, lr: float = 3e-3,
+                    checkpoint=None, max_seconds=None, log=None):
+    """Train a :class:`Surrogate` on fresh draws; returns ``(model, history)``."""
+    probe = surrogate_batches(clips, batch=16, crop=crop, seed=seed + 7919)(0)
+    x_scale = float(probe[0].std()) or 1.0
+    y_scale = float(probe[1].std()) or 1.0
+    torch.manual_seed(seed)
+    model = Surrogate(width=width, depth=depth, x_scale=x_scale, y_scale=y_scale)
+    batches = surrogate_batches(clips, batch=batch, crop=crop, seed=seed)
+
+    def loss(b):
+        x, y = b
+        return gaussian_nll(y, *model(x)).mean() / x.shape[-1]
+
+    history = fit(model, loss, batches, steps=steps, lr=lr, checkpoint=checkpoint,
+                  max_seconds=max_seconds, log=log)
+    return model, history
+
+
+def train_prior(signals: list[np.ndarray], *, steps: int, batch: int = 8, crop: int = 4096,
+                seed: int = 0, width: int = 16, depth: int = 4, diffusion_steps: int = 200,
+                lr: float = 2e-3, checkpoint=None, max_seconds=None, log=None):
+    """Train an :class:`EpsNet` prior on clean clips; returns ``(prior, history)``.
+
+    Clips are divided by their pooled RMS (kept as ``prior.scale``) so that the data
+    variance is one, the level the cosine schedule assumes.
+    """
+    scale = float(np.sqrt(np.mean(np.concatenate(signals) ** 2))) or 1.0
+    torch.manual_seed(seed)
+    net = EpsNet(width=width, depth=depth)
+    schedule = Schedule.cosine(diffusion_steps)
+    gen = torch.Generator().manual_seed(seed)
+    batches = clean_batches(signals, batch=batch, crop=crop, seed=seed, scale=scale)
+    history = fit(net, lambda x0: diffusion_loss(net, schedule, x0, gen), batches, steps=steps,
+                  lr=lr, checkpoint=checkpoint, max_seconds=max_seconds, log=log)
+    return Prior(net, schedule, scale), history
+
+
+class Prior:
+    """A trained ε-network, its schedule and the amplitude ``scale`` of its training data."""
+
+    def __init__(self, net: EpsNet, schedule: Schedule, scale: float):
+        self.net, self.schedule, self.scale = net.eval(), schedule, float(scale)
+
+    def eps(self, x_t, t):
+        return self.net(x_t, t)
