@@ -116,6 +116,16 @@ class EpsNet(nn.Module):
         return self.head(self.body(x_t, torch.as_tensor(t).float()))
 
 
+class Prior:
+    """A trained ε-network, its schedule and the amplitude ``scale`` of its training data."""
+
+    def __init__(self, net: EpsNet, schedule: Schedule, scale: float):
+        self.net, self.schedule, self.scale = net.eval(), schedule, float(scale)
+
+    def eps(self, x_t, t):
+        return self.net(x_t, t)
+
+
 def diffusion_loss(net, schedule: Schedule, x0: torch.Tensor, generator=None) -> torch.Tensor:
     """Monte-Carlo estimate of the ε-prediction objective (eq. 7.34), t ~ U{1 … T}."""
     t = torch.randint(1, schedule.steps + 1, (x0.shape[0],), generator=generator)

@@ -18,7 +18,7 @@ import torch
 
 from thesis_lib._atomic import atomic_path
 
-from .diffusion import EpsNet, Schedule, diffusion_loss
+from .diffusion import EpsNet, Prior, Schedule, diffusion_loss
 from .draws import ClipDraws
 from .surrogate import Surrogate, gaussian_nll
 
@@ -154,12 +154,3 @@ def train_prior(signals: list[np.ndarray], *, steps: int, batch: int = 8, crop: 
                   lr=lr, checkpoint=checkpoint, max_seconds=max_seconds, log=log)
     return Prior(net, schedule, scale), history
 
-
-class Prior:
-    """A trained ε-network, its schedule and the amplitude ``scale`` of its training data."""
-
-    def __init__(self, net: EpsNet, schedule: Schedule, scale: float):
-        self.net, self.schedule, self.scale = net.eval(), schedule, float(scale)
-
-    def eps(self, x_t, t):
-        return self.net(x_t, t)
