@@ -45,21 +45,24 @@ def _bins(rate, n_fft, lo, hi):
 
 
 def modulation_reward(x, rate: int, *, bands=((300, 700), (700, 1500), (1500, 4000)),
-                      mod_band=(4.0, 16.0), eps: float = 1e-6, n_fft: int = N_FFT,
+                      mod_band=(4.0, 16.0), eps: float = 1e-3, n_fft: int = N_FFT,
                       hop: int = HOP):
     """R_mod (eq. 7.39): Σ_b energy of the 4–16 Hz modulation spectrum of log|band b|.
 
     The band envelopes are the STFT band energies (a filter bank h_b), their logarithm
-    e_b(t) has its mean removed, and the modulation energy is taken per frame.
+    e_b(t) has its mean removed, and the modulation energy is taken per frame. The floor
+    ε of the logarithm is relative (``eps`` times the clip's mean band energy), so that a
+    band holding only spectral leakage has a flat envelope instead of a noisy log.
     """
     power = power_spectrogram(x, n_fft, hop)
+    floor = eps * power.mean((1, 2))[:, None] * n_fft / 2
     frames = power.shape[-1]
     mod_f = np.fft.rfftfreq(frames, hop / rate)
     keep = torch.as_tensor((mod_f >= mod_band[0]) & (mod_f <= mod_band[1]))
     total = 0.0
     for lo, hi in bands:
         idx = _bins(rate, n_fft, lo, min(hi, rate / 2))
-        env = 0.5 * torch.log(eps + power[:, idx].sum(1))
+        env = 0.5 * torch.log(floor + power[:, idx].sum(1))
         env = env - env.mean(-1, keepdim=True)
         mod = torch.fft.rfft(env, dim=-1)
         total = total + ((mod.real ** 2 + mod.imag ** 2)[:, keep]).sum(-1) / frames ** 2

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.stats import norm, spearmanr
+from scipy.stats import t as student_t
 
 
 def _samples(samples) -> np.ndarray:
@@ -29,18 +30,38 @@ def _samples(samples) -> np.ndarray:
     return s
 
 
+def interval_factor(level: float, k: int | None = None) -> float:
+    """Half-width of the central ``level`` interval in units of the sample sd.
+
+    For K samples (``k``) this is the predictive interval of one more exchangeable draw,
+    t_{K−1}·√(1 + 1/K): mean and sd are estimated from the samples themselves. Without
+    ``k`` it is the Gaussian quantile.
+
+    Examples
+    --------
+    >>> round(interval_factor(0.9), 3), round(interval_factor(0.9, 8), 3)
+    (1.645, 2.011)
+    """
+    if k is None:
+        return float(norm.ppf(0.5 + level / 2))
+    if k < 2:
+        raise ValueError("an interval from samples needs K ≥ 2")
+    return float(student_t.ppf(0.5 + level / 2, k - 1) * np.sqrt(1 + 1 / k))
+
+
 def summarise(samples, level: float = 0.9) -> dict:
-    """Mean, standard deviation (ddof 1, 0 for K = 1) and Gaussian ``level`` interval."""
+    """Mean, sd (ddof 1, 0 for K = 1) and the predictive ``level`` interval of K samples."""
     s = _samples(samples)
     mean = s.mean(0)
-    sd = s.std(0, ddof=1) if s.shape[0] > 1 else np.zeros_like(mean)
-    z = norm.ppf(0.5 + level / 2)
+    k = s.shape[0]
+    sd = s.std(0, ddof=1) if k > 1 else np.zeros_like(mean)
+    z = interval_factor(level, k) if k > 1 else 0.0
     return {"mean": mean, "sd": sd, "lower": mean - z * sd, "upper": mean + z * sd}
 
 
-def coverage(clean, mean, sd, level: float = 0.9, scale: float = 1.0) -> float:
-    """Fraction of samples of ``clean`` inside ``mean ± scale·z_level·sd``."""
-    z = norm.ppf(0.5 + level / 2) * scale
+def coverage(clean, mean, sd, level: float = 0.9, k: int | None = None) -> float:
+    """Fraction of samples of ``clean`` inside ``mean ± interval_factor(level, k)·sd``."""
+    z = interval_factor(level, k)
     return float(np.mean(np.abs(np.asarray(clean) - mean) <= z * sd))
 
 

@@ -90,7 +90,7 @@ class Surrogate(nn.Module):
 
     def gain(self) -> float:
         """DC gain of the linear path, ``y_scale/x_scale · Σ taps`` (the observation's slope)."""
-        return float(self.linear.weight.sum() * self.y_scale / self.x_scale)
+        return float(self.linear.weight.detach().sum() * self.y_scale / self.x_scale)
 
 
 class SurrogateLikelihood:

@@ -63,7 +63,7 @@ def fit(model, loss_fn, batch_fn, *, steps: int, lr: float = 1e-3, checkpoint=No
         opt.step()
         sched.step()
         step += 1
-        running.append(float(loss))
+        running.append(float(loss.detach()))
         stop = max_seconds is not None and time.perf_counter() - t0 > max_seconds
         if step % every == 0 or step == steps or stop:
             losses.append(float(np.mean(running)))
