@@ -4,8 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from thesis_lib.bayes.degradations import (CHAINS, add_noise_snr, di_giovanna_chain,
-                                           rago_group_b, reverb_ir, tpdf_quantise)
+from thesis_lib.bayes.degradations import (
+    CHAINS,
+    add_noise_snr,
+    di_giovanna_chain,
+    rago_group_b,
+    reverb_ir,
+    tpdf_quantise,
+)
 from thesis_lib.bayes.misfit import misfit_score, roc_auc
 from thesis_lib.bayes.surrogate import Surrogate
 

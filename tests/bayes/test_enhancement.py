@@ -4,8 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from thesis_lib.bayes.enhancement import (Enhancement, HighBandStats, brightness_loss,
-                                          brightness_ratio, harshness_loss, modulation_reward)
+from thesis_lib.bayes.enhancement import (
+    Enhancement,
+    HighBandStats,
+    brightness_loss,
+    brightness_ratio,
+    harshness_loss,
+    modulation_reward,
+)
 
 torch.set_num_threads(1)
 RATE = 16_000

@@ -1,6 +1,5 @@
 """Guided sampling against the closed-form posterior of a Gaussian prior and linear observation."""
 
-import numpy as np
 import pytest
 import torch
 
@@ -84,7 +83,7 @@ def test_dropping_the_x0_covariance_makes_the_posterior_over_confident():
 
 
 def test_same_seed_same_samples_and_different_seed_differs():
-    kw = dict(shape=(8, 3), steps=50, mode="dps", zeta=0.5, dtype=torch.float64)
+    kw = {"shape": (8, 3), "steps": 50, "mode": "dps", "zeta": 0.5, "dtype": torch.float64}
     lik = LinearGaussian(A, NOISE_VAR)
     a = guided_sample(analytic_eps, SCHEDULE, lik, Y, generator=torch.Generator().manual_seed(5), **kw)
     b = guided_sample(analytic_eps, SCHEDULE, lik, Y, generator=torch.Generator().manual_seed(5), **kw)
@@ -108,9 +107,9 @@ def test_x0_mode_with_identity_observation_moves_towards_the_data():
     assert torch.all(torch.abs(samples.mean(0) - exact) < 0.1), (samples.mean(0), exact)
 
 
-@pytest.mark.parametrize("bad", [dict(shape=(0, 3)), dict(mode="magic"), dict(steps=0)])
+@pytest.mark.parametrize("bad", [{"shape": (0, 3)}, {"mode": "magic"}, {"steps": 0}])
 def test_bad_sampler_options_raise_clear_errors(bad):
-    kw = dict(shape=(2, 3), steps=5, mode="dps")
+    kw = {"shape": (2, 3), "steps": 5, "mode": "dps"}
     kw.update(bad)
     with pytest.raises(ValueError, match="K ≥ 1|mode|at least one step"):
         guided_sample(analytic_eps, SCHEDULE, LinearGaussian(A, NOISE_VAR), Y, **kw)

@@ -4,8 +4,14 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from thesis_lib.bayes.posterior import (ConformalScale, coverage, crps_ensemble, spread_skill,
-                                        summarise, tile_rank_correlation)
+from thesis_lib.bayes.posterior import (
+    ConformalScale,
+    coverage,
+    crps_ensemble,
+    spread_skill,
+    summarise,
+    tile_rank_correlation,
+)
 
 
 def calibrated_ensemble(rng, n=20_000, k=16, sd=None):

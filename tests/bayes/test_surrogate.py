@@ -3,8 +3,12 @@
 import numpy as np
 import torch
 
-from thesis_lib.bayes.surrogate import (Surrogate, SurrogateLikelihood, gaussian_nll,
-                                        nll_gradients)
+from thesis_lib.bayes.surrogate import (
+    Surrogate,
+    SurrogateLikelihood,
+    gaussian_nll,
+    nll_gradients,
+)
 from thesis_lib.bayes.training import fit
 
 torch.set_num_threads(1)

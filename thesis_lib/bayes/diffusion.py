@@ -37,7 +37,7 @@ class Schedule:
     alpha_bar: np.ndarray
 
     @classmethod
-    def cosine(cls, steps: int, offset: float = 0.008, max_beta: float = 0.999) -> "Schedule":
+    def cosine(cls, steps: int, offset: float = 0.008, max_beta: float = 0.999) -> Schedule:
         """Cosine schedule ᾱ(t) = f(t)/f(0), f(t) = cos²((t/T + s)/(1 + s)·π/2)."""
         if int(steps) < 1:
             raise ValueError(f"the diffusion needs at least one step, got steps={steps}")

@@ -148,7 +148,7 @@ class Enhancement:
 
     @classmethod
     def from_clean(cls, clips, rate: int, *, cutoff_hz: float | None = None,
-                   percentile: float = 25.0, **weights) -> "Enhancement":
+                   percentile: float = 25.0, **weights) -> Enhancement:
         """Targets from clean clips: B* is a low percentile of their brightness ratios."""
         cutoff = float(cutoff_hz or rate / 4)
         with torch.no_grad():

@@ -188,5 +188,11 @@ def gaussian_x0_variance(schedule: Schedule, data_var: float):
     return var
 
 
-__all__ = ["MODES", "LinearGaussian", "guided_sample", "gaussian_x0_variance",
-           "enhancement_weight", "eps_from_x0"]
+__all__ = [
+    "MODES",
+    "LinearGaussian",
+    "enhancement_weight",
+    "eps_from_x0",
+    "gaussian_x0_variance",
+    "guided_sample",
+]

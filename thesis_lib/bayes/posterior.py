@@ -135,7 +135,7 @@ class ConformalScale:
     n: int
 
     @classmethod
-    def fit(cls, clean, means, sds, level: float = 0.9) -> "ConformalScale":
+    def fit(cls, clean, means, sds, level: float = 0.9) -> ConformalScale:
         """Fit on validation clips: lists of clean signals, posterior means and sds."""
         scores = np.concatenate([np.abs(np.asarray(c) - m) / np.maximum(s, 1e-12)
                                  for c, m, s in zip(clean, means, sds)])

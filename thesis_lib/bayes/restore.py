@@ -114,8 +114,8 @@ class Restorer:
         self.zeta, self.eta = float(zeta), float(eta)
         self.enhancement, self.beta_star = enhancement, float(beta_star)
         self.warm_start = warm_start
-        self.window = int(round(window_s * RATE))
-        self.overlap = min(int(round(overlap_s * RATE)), self.window // 2)
+        self.window = round(window_s * RATE)
+        self.overlap = min(round(overlap_s * RATE), self.window // 2)
         self.likelihood = ScaledLikelihood(SurrogateLikelihood(surrogate), prior.scale)
         self.x0_var = gaussian_x0_variance(prior.schedule, 1.0)
 
@@ -123,13 +123,13 @@ class Restorer:
         k, n = self.samples, y.size
         kw = {}
         if init is not None:
-            t0 = max(1, int(round(self.warm_start * self.prior.schedule.steps)))
+            t0 = max(1, round(self.warm_start * self.prior.schedule.steps))
             kw = {"x_init": torch.tensor(init / self.prior.scale, dtype=torch.float32)[None, None],
                   "t_start": t0}
         enh = None
         if self.enhancement is not None and self.beta_star:
             scale = self.prior.scale
-            enh = lambda v: self.enhancement(v * scale)  # noqa: E731 - energy in physical units
+            enh = lambda v: self.enhancement(v * scale)
         out = guided_sample(self.prior.eps, self.prior.schedule, self.likelihood,
                             torch.tensor(y, dtype=torch.float32)[None, None], shape=(k, 1, n),
                             steps=self.steps, mode=self.mode, zeta=self.zeta, eta=self.eta,
@@ -164,7 +164,7 @@ class Restorer:
         per = self.steps
         if self.warm_start is not None:
             per = len(self.prior.schedule.timesteps(
-                self.steps, max(1, int(round(self.warm_start * self.prior.schedule.steps)))))
+                self.steps, max(1, round(self.warm_start * self.prior.schedule.steps))))
         return per * len(chunk_starts(n, min(self.window, n), self.overlap))
 
     def __call__(self, y, rate: int, *, init=None, seed: int = 0, progress=None) -> dict:

@@ -65,7 +65,7 @@ def run(args) -> int:
         torch.set_num_threads(args.threads)
     try:
         audio, rate = sf.read(src, dtype="float64", always_2d=True)
-    except Exception as exc:  # noqa: BLE001 - libsndfile errors are opaque
+    except Exception as exc:
         raise ValueError(f"cannot read {src} as audio ({exc}); convert it to WAV first") from exc
     if audio.shape[0] == 0:
         raise ValueError(f"{src} holds no samples; pass a non-empty recording")
