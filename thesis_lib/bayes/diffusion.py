@@ -106,10 +106,13 @@ class EpsNet(nn.Module):
     torch.Size([2, 1, 40])
     """
 
-    def __init__(self, *, width: int = 16, depth: int = 4, kernel: int = 5, time_dim: int = 32):
+    def __init__(self, *, width: int = 8, depth: int = 4, kernel: int = 5, time_dim: int = 32,
+                 max_width: int = 32):
         super().__init__()
-        self.config = {"width": width, "depth": depth, "kernel": kernel, "time_dim": time_dim}
-        self.body = TinyUNet(width=width, depth=depth, kernel=kernel, time_dim=time_dim)
+        self.config = {"width": width, "depth": depth, "kernel": kernel, "time_dim": time_dim,
+                       "max_width": max_width}
+        self.body = TinyUNet(width=width, depth=depth, kernel=kernel, time_dim=time_dim,
+                             max_width=max_width)
         self.head = nn.Conv1d(width, 1, 1)
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:

@@ -59,7 +59,9 @@ class TinyUNet(nn.Module):
     in_channels : int
         Input channels.
     width : int
-        Channels of the finest level; each coarser level doubles them.
+        Channels of the finest level; each coarser level doubles them, up to ``max_width``.
+    max_width : int
+        Cap on the channels of any level (keeps the coarse levels cheap).
     depth : int
         Number of stride-2 levels (the time axis is padded to a multiple of ``2**depth``).
     kernel : int
@@ -75,7 +77,7 @@ class TinyUNet(nn.Module):
     """
 
     def __init__(self, *, in_channels: int = 1, width: int = 16, depth: int = 3,
-                 kernel: int = 5, time_dim: int = 0):
+                 kernel: int = 5, time_dim: int = 0, max_width: int = 64):
         super().__init__()
         if depth < 1 or width < 1 or kernel < 1 or kernel % 2 == 0:
             raise ValueError(f"need depth ≥ 1, width ≥ 1 and an odd kernel; got depth={depth}, "
@@ -84,7 +86,7 @@ class TinyUNet(nn.Module):
         if time_dim:
             self.time_mlp = nn.Sequential(nn.Linear(time_dim, 2 * time_dim), nn.SiLU(),
                                           nn.Linear(2 * time_dim, time_dim))
-        chans = [width * 2 ** i for i in range(depth + 1)]
+        chans = [min(width * 2 ** i, max(max_width, width)) for i in range(depth + 1)]
         self.inp = nn.Conv1d(in_channels, width, kernel, padding=kernel // 2)
         self.down = nn.ModuleList(ResBlock(chans[i], chans[i], kernel, time_dim)
                                   for i in range(depth))

@@ -83,7 +83,7 @@ class Restorer:
     Parameters
     ----------
     surrogate, prior
-        Trained models.
+        Trained models (their weights are frozen: ``requires_grad`` is switched off).
     samples : int
         K, the number of posterior samples.
     steps : int
@@ -110,6 +110,10 @@ class Restorer:
         if warm_start is not None and not 0 < warm_start <= 1:
             raise ValueError(f"warm start fraction must lie in (0, 1], got {warm_start}")
         self.surrogate, self.prior = surrogate.eval(), prior
+        # guidance differentiates with respect to the signal only; frozen weights spare
+        # autograd the weight gradients (about half the cost of each backward pass)
+        for p in (*surrogate.parameters(), *prior.net.parameters()):
+            p.requires_grad_(False)
         self.samples, self.steps, self.mode = int(samples), int(steps), mode
         self.zeta, self.eta = float(zeta), float(eta)
         self.enhancement, self.beta_star = enhancement, float(beta_star)

@@ -40,7 +40,7 @@ class Surrogate(nn.Module):
 
     Parameters
     ----------
-    width, depth, kernel : int
+    width, depth, kernel, max_width : int
         Backbone shape (:class:`~thesis_lib.bayes.nets.TinyUNet`).
     fir : int
         Taps of the linear path from x to μ (odd).
@@ -60,9 +60,9 @@ class Surrogate(nn.Module):
     (torch.Size([2, 1, 50]), True)
     """
 
-    def __init__(self, *, width: int = 16, depth: int = 3, kernel: int = 5, fir: int = 31,
+    def __init__(self, *, width: int = 8, depth: int = 3, kernel: int = 5, fir: int = 31,
                  s_min: float = -12.0, s_max: float = 2.0, floor: float = 1e-6,
-                 x_scale: float = 1.0, y_scale: float = 1.0):
+                 x_scale: float = 1.0, y_scale: float = 1.0, max_width: int = 32):
         super().__init__()
         if not s_min < s_max:
             raise ValueError(f"need s_min < s_max, got {s_min} and {s_max}")
@@ -71,7 +71,7 @@ class Surrogate(nn.Module):
         self.s_min, self.s_max, self.floor = float(s_min), float(s_max), float(floor)
         self.register_buffer("x_scale", torch.tensor(float(x_scale)))
         self.register_buffer("y_scale", torch.tensor(float(y_scale)))
-        self.body = TinyUNet(width=width, depth=depth, kernel=kernel)
+        self.body = TinyUNet(width=width, depth=depth, kernel=kernel, max_width=max_width)
         self.linear = nn.Conv1d(1, 1, fir, padding=fir // 2, bias=False)
         self.head_mu = nn.Conv1d(width, 1, 1)
         self.head_s = nn.Conv1d(width, 1, 1)
