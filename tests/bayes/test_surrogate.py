@@ -97,3 +97,22 @@ def test_likelihood_curvature_uses_surrogate_gain():
     expected = 4.0 * torch.exp(-s).mean()
     assert torch.allclose(lik.curvature(x), expected.expand(3), rtol=1e-5)
     assert np.isfinite(float(lik.terms(x, torch.zeros_like(x))[0].sum()))
+
+
+def test_linear_path_starts_at_the_least_squares_filter_and_residual_variance():
+    from thesis_lib.bayes.training import init_linear_path
+
+    gen = torch.Generator().manual_seed(4)
+    x = torch.randn(8, 1, 2000, generator=gen)
+    kernel = torch.tensor([0.25, 0.5, 0.25]).reshape(1, 1, 3)
+    y = 2.0 * torch.nn.functional.conv1d(x, kernel, padding=1) + 0.1 * torch.randn(
+        x.shape, generator=gen)
+    net = Surrogate(width=4, depth=1, fir=5)
+    init_linear_path(net, x, y)
+    taps = net.linear.weight.flatten()
+    torch.testing.assert_close(taps, torch.tensor([0.0, 0.5, 1.0, 0.5, 0.0]), atol=0.01,
+                               rtol=0)
+    with torch.no_grad():
+        mu, s = net(x)
+    assert float((mu - 2.0 * torch.nn.functional.conv1d(x, kernel, padding=1)).abs().max()) < 0.1
+    assert 0.8 < float(torch.exp(s).median()) / 0.01 < 1.25

@@ -84,20 +84,25 @@ def _save(path, model, opt, sched, step, losses):
                     "scheduler": sched.state_dict(), "step": step, "losses": losses}, tmp)
 
 
-def surrogate_batches(clips: list[ClipDraws], *, batch: int, crop: int, seed: int):
-    """``step ↦ (x, y)`` crops with a fresh emulator draw per crop (Algorithm 1, line 4).
+def surrogate_batches(clips: list[ClipDraws], *, batch: int, crop: int, seed: int,
+                      crops_per_draw: int = 4):
+    """``step ↦ (x, y)`` crops with fresh emulator draws at every step (Algorithm 1, line 4).
 
-    The draw seed is a function of (seed, step, slot), so a resumed run sees the same data.
+    Each draw is a whole clip; ``crops_per_draw`` crops at independent random positions
+    are cut from it, so the noise of every crop is new at every step while the readout
+    runs ``crops_per_draw`` times less often. The draw seeds are a function of
+    (seed, step, slot), so a resumed run sees the same data.
     """
     def make(step):
         rng = np.random.default_rng([seed, step])
         xs, ys = [], []
-        for slot in range(batch):
+        while len(xs) < batch:
             c = clips[int(rng.integers(len(clips)))]
             y = c.draw(int(rng.integers(2 ** 31)))
-            start = int(rng.integers(0, max(1, c.clean.size - crop + 1)))
-            xs.append(c.clean[start:start + crop])
-            ys.append(y[start:start + crop])
+            for _ in range(min(crops_per_draw, batch - len(xs))):
+                start = int(rng.integers(0, max(1, c.clean.size - crop + 1)))
+                xs.append(c.clean[start:start + crop])
+                ys.append(y[start:start + crop])
         return (torch.tensor(np.stack(xs), dtype=torch.float32)[:, None],
                 torch.tensor(np.stack(ys), dtype=torch.float32)[:, None])
     return make
@@ -125,6 +130,7 @@ def train_surrogate(clips: list[ClipDraws], *, steps: int, batch: int = 8, crop:
     y_scale = float(probe[1].std()) or 1.0
     torch.manual_seed(seed)
     model = Surrogate(width=width, depth=depth, x_scale=x_scale, y_scale=y_scale)
+    init_linear_path(model, *probe)
     batches = surrogate_batches(clips, batch=batch, crop=crop, seed=seed)
 
     def loss(b):
@@ -134,6 +140,31 @@ def train_surrogate(clips: list[ClipDraws], *, steps: int, batch: int = 8, crop:
     history = fit(model, loss, batches, steps=steps, lr=lr, checkpoint=checkpoint,
                   max_seconds=max_seconds, log=log)
     return model, history
+
+
+def init_linear_path(model: Surrogate, x: torch.Tensor, y: torch.Tensor) -> None:
+    """Start μ's linear FIR path at the least-squares filter from x to y, ν at the residual.
+
+    The emulator's mean response is close to a linear filter (gain and beam blur); starting
+    from the best such filter, and from a variance equal to its residual, spares the NLL the
+    slow early phase where a tiny initial variance makes every residual look enormous.
+    """
+    taps = model.linear.weight.shape[-1]
+    half = taps // 2
+    z = (x / model.x_scale)[:, 0].double()
+    target = (y / model.y_scale)[:, 0].double()
+    padded = torch.nn.functional.pad(z, (half, half))
+    cols = torch.stack([padded[:, k:k + z.shape[1]] for k in range(taps)], -1)
+    design, rhs = cols.reshape(-1, taps), target.reshape(-1, 1)
+    w = torch.linalg.lstsq(design, rhs).solution[:, 0]
+    resid = float((rhs[:, 0] - design @ w).var())
+    with torch.no_grad():
+        # Conv1d is a correlation: tap k multiplies z[t + k - half], as in the design matrix
+        model.linear.weight.copy_(w.float().reshape(1, 1, taps))
+        s0 = float(np.log(max(resid, 1e-8)))
+        frac = (min(max(s0, model.s_min + 0.1), model.s_max - 0.1) - model.s_min)
+        frac /= model.s_max - model.s_min
+        model.head_s.bias.fill_(float(np.log(frac / (1 - frac))))
 
 
 def train_prior(signals: list[np.ndarray], *, steps: int, batch: int = 8, crop: int = 4096,
