@@ -11,7 +11,7 @@ import argparse
 import os
 import time
 
-import _common  # noqa: F401  (puts the checkout on sys.path)
+import _common
 import numpy as np
 import torch
 

@@ -116,3 +116,23 @@ def test_linear_path_starts_at_the_least_squares_filter_and_residual_variance():
         mu, s = net(x)
     assert float((mu - 2.0 * torch.nn.functional.conv1d(x, kernel, padding=1)).abs().max()) < 0.1
     assert 0.8 < float(torch.exp(s).median()) / 0.01 < 1.25
+
+
+def test_fisher_scoring_guidance_drops_only_the_variance_term_of_eq_7_54():
+    torch.manual_seed(1)
+    net = Surrogate(width=4, depth=2, fir=5).double()
+    for p in net.parameters():
+        torch.nn.init.normal_(p, std=0.3)
+    gen = torch.Generator().manual_seed(2)
+    x = torch.randn(1, 1, 16, generator=gen, dtype=torch.float64, requires_grad=True)
+    y = torch.randn(1, 1, 16, generator=gen, dtype=torch.float64)
+    full = torch.autograd.grad(SurrogateLikelihood(net, variance_gradient=True)
+                               .terms(x, y)[0].sum(), x)[0]
+    fisher = torch.autograd.grad(SurrogateLikelihood(net).terms(x, y)[0].sum(), x)[0]
+    jac_mu, jac_s = torch.autograd.functional.jacobian(lambda v: net(v), x)
+    mu, s = net(x)
+    d_mu, d_s = nll_gradients(y, mu.detach(), s.detach())
+    first = torch.einsum("t,tk->k", d_mu.flatten(), jac_mu.reshape(16, 16))
+    second = torch.einsum("t,tk->k", d_s.flatten(), jac_s.reshape(16, 16))
+    torch.testing.assert_close(fisher.flatten(), first)
+    torch.testing.assert_close(full.flatten(), first + second)

@@ -120,10 +120,17 @@ class EpsNet(nn.Module):
 
 
 class Prior:
-    """A trained ε-network, its schedule and the amplitude ``scale`` of its training data."""
+    """A trained ε-network, its schedule and the amplitude ``scale`` of its training data.
 
-    def __init__(self, net: EpsNet, schedule: Schedule, scale: float):
+    ``clip`` bounds |x̂_0| in units of ``scale`` during sampling (the "clipped denoised"
+    estimate of Ho et al. 2020). Near t = T, ᾱ_t is tiny and eq. 7.35 divides the residual
+    of an imperfect ε_θ by √ᾱ_t: without a bound the first estimates are orders of magnitude
+    larger than any audio and the chain never recovers.
+    """
+
+    def __init__(self, net: EpsNet, schedule: Schedule, scale: float, clip: float | None = 12.0):
         self.net, self.schedule, self.scale = net.eval(), schedule, float(scale)
+        self.clip = None if clip is None else float(clip)
 
     def eps(self, x_t, t):
         return self.net(x_t, t)

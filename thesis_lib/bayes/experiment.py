@@ -46,7 +46,7 @@ class BayesProfile:
 
 PROFILES = {
     "quick": BayesProfile(surrogate_steps=400, prior_steps=600, train_clips=12, crop=4096,
-                          batch=8, width=16, diffusion_steps=200, samples=8, steps=25,
+                          batch=8, width=16, diffusion_steps=200, samples=8, steps=20,
                           calibration_draws=32, minutes=2.5),
     "full": BayesProfile(surrogate_steps=6000, prior_steps=20000, train_clips=200, crop=8192,
                          batch=16, width=32, diffusion_steps=1000, samples=16, steps=100,

@@ -79,8 +79,8 @@ def enhancement_weight(beta_star: float, t: int, steps: int) -> float:
 def guided_sample(eps_fn, schedule: Schedule, likelihood, y, *, shape, steps: int,
                   mode: str = "dps", zeta: float = 1.0, eta: float = 1.0, x0_var=None,
                   enhancement=None, beta_star: float = 0.0, x_init=None,
-                  t_start: int | None = None, generator=None, dtype=torch.float32,
-                  progress=None) -> torch.Tensor:
+                  t_start: int | None = None, clip_x0: float | None = None, generator=None,
+                  dtype=torch.float32, progress=None) -> torch.Tensor:
     """Draw ``shape[0]`` posterior samples given observation ``y``.
 
     Parameters
@@ -116,6 +116,9 @@ def guided_sample(eps_fn, schedule: Schedule, likelihood, y, *, shape, steps: in
         Warm start: noise this estimate to time ``t_start`` and reverse from there (SDEdit).
     t_start : int, optional
         First time of the reverse process (default: the schedule's last).
+    clip_x0 : float, optional
+        Bound on |x̂_0| before guidance (see :class:`~thesis_lib.bayes.diffusion.Prior`);
+        none by default, which the exactness tests require.
     generator : torch.Generator, optional
         Source of all randomness: equal seeds give equal samples.
     progress : callable, optional
@@ -143,7 +146,7 @@ def guided_sample(eps_fn, schedule: Schedule, likelihood, y, *, shape, steps: in
         var = x0_var(t) if x0_var is not None else None
         if mode == "x0":
             with torch.no_grad():
-                x0 = x0_from_eps(x, eps_fn(x, tt), ab[t])
+                x0 = _clip(x0_from_eps(x, eps_fn(x, tt), ab[t]), clip_x0)
             x0 = x0.detach().requires_grad_(True)
             nll, _ = likelihood.terms(x0, y, None)
             total = nll + (beta_t * enhancement(x0) if beta_t else 0.0)
@@ -156,7 +159,7 @@ def guided_sample(eps_fn, schedule: Schedule, likelihood, y, *, shape, steps: in
         else:
             x = x.detach().requires_grad_(True)
             eps = eps_fn(x, tt)
-            x0 = x0_from_eps(x, eps, ab[t])
+            x0 = _clip(x0_from_eps(x, eps, ab[t]), clip_x0)
             nll, quad = likelihood.terms(x0, y, var if mode == "exact" else None)
             total = nll + (beta_t * enhancement(x0) if beta_t else 0.0)
             (grad,) = torch.autograd.grad(total.sum(), x)
@@ -174,6 +177,10 @@ def guided_sample(eps_fn, schedule: Schedule, likelihood, y, *, shape, steps: in
         if progress is not None:
             progress()
     return x.detach()
+
+
+def _clip(x0, bound):
+    return x0 if bound is None else x0.clamp(-bound, bound)
 
 
 def gaussian_x0_variance(schedule: Schedule, data_var: float):

@@ -54,7 +54,7 @@ def save_models(path, surrogate: Surrogate, prior: Prior, extra: dict | None = N
         torch.save({"format": "thesis_lib.bayes/1", "surrogate": surrogate.state_dict(),
                     "surrogate_config": surrogate.config, "prior": prior.net.state_dict(),
                     "prior_config": prior.net.config, "diffusion_steps": prior.schedule.steps,
-                    "scale": prior.scale, "rate": RATE, **(extra or {})}, tmp)
+                    "scale": prior.scale, "clip": prior.clip, "rate": RATE, **(extra or {})}, tmp)
     return path
 
 
@@ -73,7 +73,8 @@ def load_models(path=RELEASE_MODELS) -> tuple[Surrogate, Prior, dict]:
     except (KeyError, RuntimeError, TypeError, EOFError) as exc:
         raise ValueError(f"{path} is not a thesis_lib.bayes model file ({exc}); "
                          "save models with thesis_lib.bayes.restore.save_models") from exc
-    prior = Prior(net, Schedule.cosine(int(state["diffusion_steps"])), float(state["scale"]))
+    prior = Prior(net, Schedule.cosine(int(state["diffusion_steps"])), float(state["scale"]),
+                  state.get("clip", 12.0))
     return surrogate.eval(), prior, state
 
 
@@ -138,6 +139,7 @@ class Restorer:
                             torch.tensor(y, dtype=torch.float32)[None, None], shape=(k, 1, n),
                             steps=self.steps, mode=self.mode, zeta=self.zeta, eta=self.eta,
                             x0_var=self.x0_var, enhancement=enh, beta_star=self.beta_star,
+                            clip_x0=self.prior.clip,
                             generator=torch.Generator().manual_seed(seed), progress=progress,
                             **kw)
         return out[:, 0].numpy().astype(np.float64) * self.prior.scale

@@ -98,14 +98,24 @@ class SurrogateLikelihood:
 
     ``x_var`` (the variance of x_0 given x_t) widens ν by ``gain²·x_var``, the diagonal
     of J Σ Jᵀ for a unit-shape Jacobian with the surrogate's DC gain: an approximation.
+
+    With ``variance_gradient=False`` (the default for guidance) ν is held fixed when the
+    NLL is differentiated, so only the first term of eq. 7.54 guides the sampler (Fisher
+    scoring). The second term pushes x towards inputs for which the surrogate predicts
+    more noise whenever the residual exceeds the predicted spread — which it always does
+    early in the reverse process, where x̂_0 is a crude estimate — and followed
+    unchecked it drives the samples away from the data (observed on the chapter's models).
     """
 
-    def __init__(self, surrogate: Surrogate):
+    def __init__(self, surrogate: Surrogate, *, variance_gradient: bool = False):
         self.surrogate = surrogate
         self.gain2 = surrogate.gain() ** 2
+        self.variance_gradient = bool(variance_gradient)
 
     def terms(self, x, y, x_var=None):
         mu, log_var = self.surrogate(x)
+        if not self.variance_gradient:
+            log_var = log_var.detach()
         nu = torch.exp(log_var)
         if x_var is not None:
             nu = nu + self.gain2 * torch.as_tensor(x_var, dtype=nu.dtype).reshape(-1)[0]

@@ -129,7 +129,9 @@ def train_surrogate(clips: list[ClipDraws], *, steps: int, batch: int = 8, crop:
     x_scale = float(probe[0].std()) or 1.0
     y_scale = float(probe[1].std()) or 1.0
     torch.manual_seed(seed)
-    model = Surrogate(width=width, depth=depth, x_scale=x_scale, y_scale=y_scale)
+    model = Surrogate(width=width, depth=depth, x_scale=x_scale, y_scale=y_scale,
+                      s_max=float(np.log(linear_residual_variance(*probe, x_scale, y_scale)))
+                      + S_MAX_MARGIN)
     init_linear_path(model, *probe)
     batches = surrogate_batches(clips, batch=batch, crop=crop, seed=seed)
 
@@ -142,6 +144,28 @@ def train_surrogate(clips: list[ClipDraws], *, steps: int, batch: int = 8, crop:
     return model, history
 
 
+#: Upper bound of the surrogate's log-variance above that of the best linear filter's
+#: residual (≈ ×4.5). The emulator's noise variance is bounded (tape noise ∝ p(1 − p) ≤ ¼,
+#: constant measurement noise), and the residual of a linear fit already contains the noise
+#: and the non-linearity; an unbounded ν lets inputs far outside the training range
+#: "explain" any observation as noise, which guidance then exploits.
+S_MAX_MARGIN = 1.5
+
+
+def linear_residual_variance(x, y, x_scale, y_scale, taps: int = 31) -> float:
+    """Variance (in units of ``y_scale²``) of y minus its least-squares linear filter of x."""
+    design, rhs = _lagged(x / x_scale, taps), (y / y_scale)[:, 0].double().reshape(-1, 1)
+    w = torch.linalg.lstsq(design, rhs).solution
+    return float((rhs - design @ w).var())
+
+
+def _lagged(z, taps):
+    half = taps // 2
+    z = z[:, 0].double()
+    padded = torch.nn.functional.pad(z, (half, half))
+    return torch.stack([padded[:, k:k + z.shape[1]] for k in range(taps)], -1).reshape(-1, taps)
+
+
 def init_linear_path(model: Surrogate, x: torch.Tensor, y: torch.Tensor) -> None:
     """Start μ's linear FIR path at the least-squares filter from x to y, ν at the residual.
 
@@ -150,12 +174,8 @@ def init_linear_path(model: Surrogate, x: torch.Tensor, y: torch.Tensor) -> None
     slow early phase where a tiny initial variance makes every residual look enormous.
     """
     taps = model.linear.weight.shape[-1]
-    half = taps // 2
-    z = (x / model.x_scale)[:, 0].double()
-    target = (y / model.y_scale)[:, 0].double()
-    padded = torch.nn.functional.pad(z, (half, half))
-    cols = torch.stack([padded[:, k:k + z.shape[1]] for k in range(taps)], -1)
-    design, rhs = cols.reshape(-1, taps), target.reshape(-1, 1)
+    design = _lagged(x / model.x_scale, taps)
+    rhs = (y / model.y_scale)[:, 0].double().reshape(-1, 1)
     w = torch.linalg.lstsq(design, rhs).solution[:, 0]
     resid = float((rhs[:, 0] - design @ w).var())
     with torch.no_grad():
@@ -165,6 +185,7 @@ def init_linear_path(model: Surrogate, x: torch.Tensor, y: torch.Tensor) -> None
         frac = (min(max(s0, model.s_min + 0.1), model.s_max - 0.1) - model.s_min)
         frac /= model.s_max - model.s_min
         model.head_s.bias.fill_(float(np.log(frac / (1 - frac))))
+        model.head_s.weight.zero_()  # ν starts uniform; training makes it depend on x
 
 
 def train_prior(signals: list[np.ndarray], *, steps: int, batch: int = 8, crop: int = 4096,
@@ -175,7 +196,10 @@ def train_prior(signals: list[np.ndarray], *, steps: int, batch: int = 8, crop: 
     Clips are divided by their pooled RMS (kept as ``prior.scale``) so that the data
     variance is one, the level the cosine schedule assumes.
     """
-    scale = float(np.sqrt(np.mean(np.concatenate(signals) ** 2))) or 1.0
+    pooled = np.concatenate(signals)
+    scale = float(np.sqrt(np.mean(pooled ** 2))) or 1.0
+    # the bound on x̂_0 during sampling: a little above the loudest training sample
+    clip = 1.1 * float(np.max(np.abs(pooled))) / scale
     torch.manual_seed(seed)
     net = EpsNet(width=width, depth=depth)
     schedule = Schedule.cosine(diffusion_steps)
@@ -183,5 +207,5 @@ def train_prior(signals: list[np.ndarray], *, steps: int, batch: int = 8, crop: 
     batches = clean_batches(signals, batch=batch, crop=crop, seed=seed, scale=scale)
     history = fit(net, lambda x0: diffusion_loss(net, schedule, x0, gen), batches, steps=steps,
                   lr=lr, checkpoint=checkpoint, max_seconds=max_seconds, log=log)
-    return Prior(net, schedule, scale), history
+    return Prior(net, schedule, scale, clip), history
 
