@@ -78,9 +78,13 @@ def test_misfit_score_is_zero_in_expectation_under_the_model_and_large_otherwise
     x = np.zeros(20_000)
     fit = misfit_score(net, sd * rng.standard_normal(x.size), x)
     misfit = misfit_score(net, 3 * sd * rng.standard_normal(x.size), x)
-    assert abs(fit["excess"]) < 0.03
+    too_clean = misfit_score(net, 0.3 * sd * rng.standard_normal(x.size), x)
+    assert abs(fit["excess"]) < 0.03 and fit["score"] < 0.06
     assert abs(misfit["excess"] - 4.0) < 0.2     # ½(9 − 1)
-    assert roc_auc([misfit["excess"]], [fit["excess"]]) == 1.0
+    assert abs(misfit["score"] - np.log(9)) < 0.05
+    # a residual smaller than predicted is a misfit too: the two-sided score sees it
+    assert too_clean["excess"] < 0 and abs(too_clean["score"] - np.log(1 / 0.09)) < 0.05
+    assert roc_auc([misfit["score"], too_clean["score"]], [fit["score"]]) == 1.0
 
 
 def test_roc_auc_of_overlapping_gaussians_matches_closed_form():
