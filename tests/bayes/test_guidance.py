@@ -85,9 +85,11 @@ def test_dropping_the_x0_covariance_makes_the_posterior_over_confident():
 def test_same_seed_same_samples_and_different_seed_differs():
     kw = {"shape": (8, 3), "steps": 50, "mode": "dps", "zeta": 0.5, "dtype": torch.float64}
     lik = LinearGaussian(A, NOISE_VAR)
-    a = guided_sample(analytic_eps, SCHEDULE, lik, Y, generator=torch.Generator().manual_seed(5), **kw)
-    b = guided_sample(analytic_eps, SCHEDULE, lik, Y, generator=torch.Generator().manual_seed(5), **kw)
-    c = guided_sample(analytic_eps, SCHEDULE, lik, Y, generator=torch.Generator().manual_seed(6), **kw)
+    def run(seed):
+        gen = torch.Generator().manual_seed(seed)
+        return guided_sample(analytic_eps, SCHEDULE, lik, Y, generator=gen, **kw)
+
+    a, b, c = run(5), run(5), run(6)
     assert torch.equal(a, b)
     assert not torch.allclose(a, c)
 

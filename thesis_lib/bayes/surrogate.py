@@ -66,8 +66,9 @@ class Surrogate(nn.Module):
         super().__init__()
         if not s_min < s_max:
             raise ValueError(f"need s_min < s_max, got {s_min} and {s_max}")
-        self.config = {"width": width, "depth": depth, "kernel": kernel, "fir": fir, "s_min": s_min,
-                           "s_max": s_max, "floor": floor, "x_scale": x_scale, "y_scale": y_scale}
+        self.config = {"width": width, "depth": depth, "kernel": kernel, "fir": fir,
+                       "s_min": s_min, "s_max": s_max, "floor": floor, "x_scale": x_scale,
+                       "y_scale": y_scale, "max_width": max_width}
         self.s_min, self.s_max, self.floor = float(s_min), float(s_max), float(floor)
         self.register_buffer("x_scale", torch.tensor(float(x_scale)))
         self.register_buffer("y_scale", torch.tensor(float(y_scale)))
