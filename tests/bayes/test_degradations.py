@@ -69,9 +69,10 @@ def test_chains_are_seeded(name):
 
 
 def test_misfit_score_is_zero_in_expectation_under_the_model_and_large_otherwise():
-    net = Surrogate(width=4, depth=1)            # μ = 0 and constant ν at initialisation
-    with torch.no_grad():
+    net = Surrogate(width=4, depth=1)
+    with torch.no_grad():                       # μ = 0 and a constant ν
         net.linear.weight.zero_()
+        net.head_s.weight.zero_()
         _, s = net(torch.zeros(1, 1, 8))
     sd = float(torch.exp(0.5 * s[0, 0, 0]))
     rng = np.random.default_rng(0)

@@ -96,7 +96,7 @@ def test_likelihood_curvature_uses_surrogate_gain():
     _, s = net(x)
     expected = 4.0 * torch.exp(-s).mean()
     assert torch.allclose(lik.curvature(x), expected.expand(3), rtol=1e-5)
-    assert np.isfinite(float(lik.terms(x, torch.zeros_like(x))[0].sum()))
+    assert np.isfinite(float(lik.terms(x, torch.zeros_like(x))[0].detach().sum()))
 
 
 def test_linear_path_starts_at_the_least_squares_filter_and_residual_variance():
