@@ -40,7 +40,7 @@ def interval_factor(level: float, k: int | None = None) -> float:
     Examples
     --------
     >>> round(interval_factor(0.9), 3), round(interval_factor(0.9, 8), 3)
-    (1.645, 2.011)
+    (1.645, 2.01)
     """
     if k is None:
         return float(norm.ppf(0.5 + level / 2))
