@@ -1,0 +1,151 @@
+"""The Task 3 chapter's experiment: profiles, cached training, per-clip evaluation.
+
+The chapter trains the surrogate and the prior on the training split of the book's paired
+corpora (the clips of the ``denoiser`` chapter), fits the conformal scale on the validation
+split and scores every method on the test split. Trained models are saved in
+``data_dir/task3`` and reused on re-execution.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from thesis_lib.metrics import lsd, si_sdr
+
+from ._signal import to_rate
+from .draws import RATE, ClipDraws
+from .posterior import coverage, crps_ensemble, spread_skill, tile_rank_correlation
+from .restore import load_models, save_models
+from .training import train_prior, train_surrogate
+
+
+@dataclass(frozen=True)
+class BayesProfile:
+    """Sizes of one chapter profile (training steps, sampler settings)."""
+
+    surrogate_steps: int
+    prior_steps: int
+    train_clips: int
+    crop: int
+    batch: int
+    width: int
+    diffusion_steps: int
+    samples: int
+    steps: int
+    calibration_draws: int
+    minutes: float  # wall-time cap per model
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+PROFILES = {
+    "quick": BayesProfile(surrogate_steps=400, prior_steps=600, train_clips=12, crop=4096,
+                          batch=8, width=16, diffusion_steps=200, samples=8, steps=20,
+                          calibration_draws=32, minutes=2.5),
+    "full": BayesProfile(surrogate_steps=6000, prior_steps=20000, train_clips=200, crop=8192,
+                         batch=16, width=32, diffusion_steps=1000, samples=16, steps=100,
+                         calibration_draws=64, minutes=90.0),
+}
+
+
+def bayes_profile(name: str) -> BayesProfile:
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}")
+    return PROFILES[name]
+
+
+def models_for(train_pairs, emulator, profile: BayesProfile, run_dir, *, seed: int = 0,
+               log=None):
+    """Train (or load, when ``run_dir/models.pt`` exists) the surrogate and the prior.
+
+    ``train_pairs`` are ``(y, x)`` clips at the emulator's rate; only the clean x are used:
+    the surrogate sees fresh emulator draws, never the stored degraded files.
+    """
+    run_dir = Path(run_dir)
+    final = run_dir / "models.pt"
+    if final.is_file():
+        surrogate, prior, state = load_models(final)
+        return surrogate, prior, state["training"]
+    rate = emulator.params.output_rate
+    rng = np.random.default_rng(seed)
+    chosen = rng.permutation(len(train_pairs))[:profile.train_clips]
+    t0 = time.perf_counter()
+    draws = [ClipDraws(emulator, train_pairs[i][1], rate) for i in chosen]
+    hysteresis_s = time.perf_counter() - t0
+    surrogate, h_sur = train_surrogate(draws, steps=profile.surrogate_steps, batch=profile.batch,
+                                       crop=profile.crop, seed=seed, width=profile.width,
+                                       checkpoint=run_dir / "surrogate.ckpt",
+                                       max_seconds=profile.minutes * 60, log=log)
+    clean16 = [to_rate(x, rate, RATE) for _, x in train_pairs]
+    prior, h_pri = train_prior(clean16, steps=profile.prior_steps, batch=profile.batch,
+                               crop=profile.crop, seed=seed, width=profile.width,
+                               diffusion_steps=profile.diffusion_steps,
+                               checkpoint=run_dir / "prior.ckpt",
+                               max_seconds=profile.minutes * 60, log=log)
+    training = {"surrogate": h_sur, "prior": h_pri, "hysteresis_s": hysteresis_s,
+                "train_clips_surrogate": len(draws), "train_clips_prior": len(clean16),
+                "profile": profile.to_dict()}
+    save_models(final, surrogate, prior, {"training": training})
+    return surrogate, prior, training
+
+
+def surrogate_calibration(surrogate, emulator, pairs, draws: int, *, seed: int = 0,
+                          level: float = 0.9) -> dict:
+    """Compare μ_ψ, ν_ψ with the mean and variance of ``draws`` fresh emulator outputs.
+
+    Returns the per-sample empirical and predicted variances (pooled over clips), the
+    median variance ratio and the fraction of fresh draws inside the surrogate's
+    central ``level`` predictive interval.
+    """
+    from scipy.stats import norm
+
+    rate = emulator.params.output_rate
+    z = norm.ppf(0.5 + level / 2)
+    emp_var, pred_var, inside, emp_mean, pred_mean = [], [], [], [], []
+    for i, (_, x) in enumerate(pairs):
+        clip = ClipDraws(emulator, x, rate)
+        ys = clip.draws([int(s) for s in np.random.SeedSequence([seed, i]).generate_state(draws)])
+        with torch.no_grad():
+            mu, log_var = surrogate(torch.tensor(clip.clean, dtype=torch.float32)[None, None])
+        mu, var = mu[0, 0].numpy().astype(float), np.exp(log_var[0, 0].numpy().astype(float))
+        emp_var.append(ys.var(0, ddof=1))
+        pred_var.append(var)
+        emp_mean.append(ys.mean(0))
+        pred_mean.append(mu)
+        inside.append(np.mean(np.abs(ys - mu) <= z * np.sqrt(var)))
+    emp_var, pred_var = np.concatenate(emp_var), np.concatenate(pred_var)
+    return {"empirical_var": emp_var, "predicted_var": pred_var,
+            "median_var_ratio": float(np.median(pred_var / emp_var)),
+            "coverage": float(np.mean(inside)),
+            "mean_error_rms": float(np.sqrt(np.mean((np.concatenate(emp_mean)
+                                                     - np.concatenate(pred_mean)) ** 2))),
+            "draw_sd_rms": float(np.sqrt(np.mean(emp_var)))}
+
+
+def score(clean16, estimate16, samples16=None) -> dict:
+    """SI-SDR and LSD of an estimate at the internal rate; calibration scores of samples."""
+    out = {"si_sdr_db": si_sdr(clean16, estimate16),
+           "lsd_db": lsd(clean16, estimate16, n_fft=512)}
+    if samples16 is not None and samples16.shape[0] > 1:
+        sd = samples16.std(0, ddof=1)
+        out.update(coverage=coverage(clean16, samples16.mean(0), sd, k=samples16.shape[0]),
+                   crps=crps_ensemble(clean16, samples16),
+                   spread_skill=spread_skill(clean16, samples16),
+                   tile_rank_corr=tile_rank_correlation(clean16, samples16))
+    return out
+
+
+def mean_ci95(values) -> tuple[float, float]:
+    """Mean and the half-width of its 95 % Student-t interval."""
+    from scipy.stats import t
+
+    v = np.asarray(values, dtype=float)
+    if v.size < 2:
+        return float(v.mean()), float("nan")
+    return float(v.mean()), float(t.ppf(0.975, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size))
