@@ -34,15 +34,20 @@ help:
 # No file prerequisites on purpose: the venv's name already carries the hash of the spec, and
 # a fresh clone's new file times must not trigger a reinstall of an identical environment.
 $(STAMP):
-	@echo "[setup] creating $(VENV) (first time: several GB of wheels, a few minutes)"
-	rm -rf "$(VENV)"
-	$(PYTHON_BOOTSTRAP) -m venv "$(VENV)"
-	"$(PY)" -m pip install --quiet --upgrade pip
-	"$(PY)" -m pip install --quiet -r requirements.lock
-	"$(PY)" -m pip install --quiet --no-deps -r requirements-nodeps.lock
-	"$(PY)" -c "import torch, torchaudio, numba, h5py, hdf5plugin, soundfile, papermill, jupyter_book, mathjax, tinysoundfont"
-	touch "$(STAMP)"
-	@echo "[setup] ready: $(PY)"
+	@mkdir -p "$(VENV_ROOT)"
+	@# One installer at a time: a second `make` (another clone, a parallel job) waits for the
+	@# lock and then finds the marker instead of deleting a venv that is being installed.
+	@exec 9>"$(VENV_ROOT)/.lock-$(SPEC_HASH)"; flock 9; \
+	if [ -f "$(STAMP)" ]; then exit 0; fi; \
+	echo "[setup] creating $(VENV) (first time: several GB of wheels, a few minutes)"; \
+	rm -rf "$(VENV)"; \
+	$(PYTHON_BOOTSTRAP) -m venv "$(VENV)"; \
+	"$(PY)" -m pip install --quiet --upgrade pip; \
+	"$(PY)" -m pip install --quiet -r requirements.lock; \
+	"$(PY)" -m pip install --quiet --no-deps -r requirements-nodeps.lock; \
+	"$(PY)" -c "import torch, torchaudio, numba, h5py, hdf5plugin, soundfile, papermill, jupyter_book, mathjax, tinysoundfont"; \
+	touch "$(STAMP)"; \
+	echo "[setup] ready: $(PY)"
 
 setup: $(STAMP) build/bin/thesis
 
