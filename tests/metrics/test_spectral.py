@@ -48,8 +48,9 @@ def test_lsd_independent_formula():
     rng = np.random.default_rng(2)
     x, y = rng.standard_normal((2, 8192))
     y[4000:6000] = 0.0  # a silent stretch, so the floor is exercised on the estimate's side
-    _, _, zx = signal.stft(x, window="hann", nperseg=2048, noverlap=1536, boundary=None, padded=False)
-    _, _, zy = signal.stft(y, window="hann", nperseg=2048, noverlap=1536, boundary=None, padded=False)
+    opts = {"window": "hann", "nperseg": 2048, "noverlap": 1536, "boundary": None, "padded": False}
+    _, _, zx = signal.stft(x, **opts)
+    _, _, zy = signal.stft(y, **opts)
     scale = signal.get_window("hann", 2048).sum()
     sx, sy = np.abs(zx) * scale, np.abs(zy) * scale
     floor = sx.max() * 10 ** (LSD_FLOOR_DB / 20)

@@ -2,7 +2,7 @@
 
 Flow::
 
-    notebooks/<name>.md --jupytext--> ipynb --papermill (-p profile ...)--> build/executed/<name>.ipynb
+    notebooks/<name>.md --jupytext--> ipynb --papermill (-p profile ...)--> build/executed/
     build/executed/*.ipynb + book/ --jupyter-book 1 (execution off)--> build/html
 
 Chapter execution (order, two workers, the input-digest cache) lives in
@@ -16,14 +16,37 @@ from __future__ import annotations
 import sys
 import time
 
-from .book_chapters import (PROFILES, REPORT_CHAPTER, BookPaths, ChapterFailed, chapter_order,
-                            execute_chapter, execute_chapters, input_digest, toc_files, toc_parts)
+from .book_chapters import (
+    PROFILES,
+    REPORT_CHAPTER,
+    BookPaths,
+    ChapterFailed,
+    chapter_order,
+    execute_chapter,
+    execute_chapters,
+    input_digest,
+    toc_files,
+    toc_parts,
+)
 from .book_site import audit_site, build_site, figures_displayed, mathjax_dir
 
-__all__ = ["BookPaths", "ChapterFailed", "PROFILES", "REPORT_CHAPTER", "audit_site",
-           "build_site", "chapter_order", "execute_chapter", "execute_chapters",
-           "figures_displayed", "input_digest", "mathjax_dir", "run_book", "toc_files",
-           "toc_parts"]
+__all__ = [
+    "PROFILES",
+    "REPORT_CHAPTER",
+    "BookPaths",
+    "ChapterFailed",
+    "audit_site",
+    "build_site",
+    "chapter_order",
+    "execute_chapter",
+    "execute_chapters",
+    "figures_displayed",
+    "input_digest",
+    "mathjax_dir",
+    "run_book",
+    "toc_files",
+    "toc_parts",
+]
 
 
 class SiteProblems(RuntimeError):
@@ -77,7 +100,8 @@ def register(subparsers) -> None:
     p.add_argument("--no-site", action="store_true", help="execute chapters only")
     p.add_argument("--build-dir", default=None, help="output folder (default: build/)")
     p.add_argument("--data-dir", default=None, help="data folder (default: BUILD_DIR/data)")
-    p.add_argument("--results-dir", default=None, help="results folder (default: BUILD_DIR/results)")
+    p.add_argument("--results-dir", default=None,
+                   help="results folder (default: BUILD_DIR/results)")
     p.set_defaults(func=_cli)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import hashlib
+import itertools
 import multiprocessing
 import os
 import re
@@ -158,7 +159,7 @@ def chapter_order(paths: BookPaths, only=None) -> list[Path]:
 
 def _front_matter(source: Path) -> dict:
     text = source.read_text()
-    match = re.match(r"---\n(.*?)\n---\n", text, re.S)
+    match = re.match(r"---\n(.*?)\n---\n", text, re.DOTALL)
     doc = yaml.safe_load(match.group(1)) if match else None
     return doc if isinstance(doc, dict) else {}
 
@@ -174,7 +175,7 @@ def chapter_dependencies(paths: BookPaths, chapters: list[Path]) -> dict[str, se
     deps: dict[str, set[str]] = {n: set() for n in names}
     for part in toc_parts(paths.book / "_toc.yml"):
         ran = [n for n in part if n in wanted and n != REPORT_CHAPTER]
-        for before, after in zip(ran, ran[1:]):
+        for before, after in itertools.pairwise(ran):
             deps[after].add(before)
     for source in chapters:
         after = (_front_matter(source).get("thesis") or {}).get("after") or []

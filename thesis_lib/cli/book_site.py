@@ -3,6 +3,11 @@
 :func:`build_site` stages ``book/`` with the executed chapters and runs Jupyter Book 1 (execution
 off). MathJax is staged through ``html_extra_path``, not ``_static``: Jupyter Book adds every
 ``.js`` file under ``_static`` to every page, which would load each MathJax component at once.
+The theme's Font Awesome script (1.5 MB, every icon of the font, drawn by JavaScript) is
+replaced by a style sheet holding only the icons the pages use (:func:`subset_icons`), which
+keeps a page with maths under 2 MB of JavaScript. The live-code (Thebe) scripts are removed:
+the book disables live code, Thebe would fetch its library from a CDN, and its inline setup is
+emitted twice on some pages, a script error in every browser (:func:`drop_thebe`).
 
 :func:`audit_site` reads the built HTML without a browser: pages, images, the JavaScript each
 page loads, and text that must never reach a reader (machine paths, internal labels).
@@ -31,8 +36,8 @@ MAX_JS_BYTES = 2_000_000
 #: Text that must never appear in the site: development labels and machine-specific paths.
 FORBIDDEN = {
     "internal design note": re.compile(r"DESIGN\.md"),
-    "issue number": re.compile(r"\bissues? #?\d+\b", re.I),
-    "seed label": re.compile(r"\bseeds? 0\d\d\b", re.I),
+    "issue number": re.compile(r"\bissues? #?\d+\b", re.IGNORECASE),
+    "seed label": re.compile(r"\bseeds? 0\d\d\b", re.IGNORECASE),
     "absolute machine path": re.compile(r"(?<![\w.])/(?:work|root|home|tmp)/[\w.-]"),
     "progress bar": re.compile(r"\d+%\|[█▏▎▍▌▋▊▉ #]*\|"),
     "python warning": re.compile(r"\b\w+Warning: "),
@@ -76,11 +81,13 @@ def build_site(paths: BookPaths, log=print) -> Path:
     cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build",
            str(stage), "--path-output", str(jb_out), "--builder", "html"]
     log("[book] building the site with Jupyter Book")
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"jupyter-book failed (exit {proc.returncode}):\n{proc.stdout[-4000:]}\n"
                            f"{proc.stderr[-4000:]}")
     built = jb_out / "_build" / "html"
+    subset_icons(built)
+    drop_thebe(built)
     tmp = paths.build_dir / ".html.partial"
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -91,6 +98,93 @@ def build_site(paths: BookPaths, log=print) -> Path:
     index = paths.html / "index.html"
     log(f"[book] site: {index}")
     return index
+
+
+_FA_SCRIPT = re.compile(r'<script[^>]*src="(?P<src>[^"]*_static/scripts/fontawesome\.js[^"]*)"'
+                        r'[^>]*>\s*</script>')
+_FA_ICON_USE = re.compile(r'class="[^"]*\b(?:fa-solid|fa-regular|fa-brands|fas|far|fab)\b[^"]*"')
+#: Font Awesome styles and the two class names (current and legacy) that select each.
+_FA_STYLES = {"solid": ("fa-solid", "fas"), "regular": ("fa-regular", "far"),
+              "brands": ("fa-brands", "fab")}
+_FA_NOT_ICONS = {"solid", "regular", "brands", "lg", "xl", "sm", "xs", "fw", "2x", "spin"}
+
+
+def _icon_paths(js: str, style: str, names) -> dict:
+    """SVG ``(width, height, path)`` of each icon ``name`` of one Font Awesome style."""
+    ends = {m.group(1): m.start() for m in re.finditer(r'\(\s*"fa-(\w+)"\s*,\s*\w+\s*\)', js)}
+    if style not in ends:
+        return {}
+    start = max([e for e in ends.values() if e < ends[style]], default=0)
+    segment = js[start:ends[style]]
+    found = {}
+    for name in names:
+        m = re.search(r'(?:"' + re.escape(name) + r'"|(?<![\w-])' + re.escape(name) + r')'
+                      r':\[(\d+),(\d+),\[[^\]]*\],"[^"]*","((?:[^"\\]|\\.)*)"', segment)
+        if m:
+            found[name] = (int(m.group(1)), int(m.group(2)), m.group(3))
+    return found
+
+
+def subset_icons(html_dir) -> int:
+    """Replace the Font Awesome script of every page by a CSS subset of the icons used.
+
+    Each icon becomes an SVG mask painted in the text colour. Returns the number of icons
+    written; does nothing when the theme did not ship the script.
+    """
+    html_dir = Path(html_dir)
+    script = html_dir / "_static" / "scripts" / "fontawesome.js"
+    pages = sorted(html_dir.rglob("*.html"))
+    if not script.exists():
+        return 0
+    wanted: dict[str, set] = {s: set() for s in _FA_STYLES}
+    for page in pages:
+        for use in _FA_ICON_USE.finditer(page.read_text(errors="replace")):
+            classes = use.group(0)[7:-1].split()
+            style = next((s for s, cs in _FA_STYLES.items() if set(cs) & set(classes)), "solid")
+            wanted[style] |= {c[3:] for c in classes if c.startswith("fa-")} - _FA_NOT_ICONS
+    js = script.read_text(errors="replace")
+    every = ", ".join(f".{c}" for cs in _FA_STYLES.values() for c in cs)
+    rules = [every + " { display: inline-block; width: 1.1em; height: 1em; "
+             "vertical-align: -0.125em; }",
+             ".fa-lg { font-size: 1.25em; }"]
+    count = 0
+    for style, names in wanted.items():
+        for name, (w, h, path) in sorted(_icon_paths(js, style, names).items()):
+            svg = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}">'
+                   f'<path d="{path}"/></svg>')
+            url = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+            selector = ", ".join(f".{c}.fa-{name}" for c in _FA_STYLES[style])
+            rules.append(f'{selector} {{ background-color: currentColor; '
+                         f'-webkit-mask: url("{url}") center / contain no-repeat; '
+                         f'mask: url("{url}") center / contain no-repeat; }}')
+            count += 1
+    (html_dir / "_static" / "icons-subset.css").write_text("\n".join(rules) + "\n")
+    for page in pages:
+        text = page.read_text(errors="replace")
+        match = _FA_SCRIPT.search(text)
+        if not match:
+            continue
+        css = match.group("src").split("scripts/fontawesome.js")[0] + "icons-subset.css"
+        page.write_text(text[:match.start()] + f'<link rel="stylesheet" href="{css}" />'
+                        + text[match.end():])
+    return count
+
+
+_THEBE = re.compile(r'<script>\s*const THEBE_JS_URL.*?</script>\s*'
+                    r'|<script[^>]*src="[^"]*sphinx-thebe\.js[^"]*"[^>]*>\s*</script>\s*'
+                    r'|<script type="text/x-thebe-config">.*?</script>\s*', re.DOTALL)
+
+
+def drop_thebe(html_dir) -> int:
+    """Remove the Thebe (live code) scripts from every page; returns the pages changed."""
+    changed = 0
+    for page in sorted(Path(html_dir).rglob("*.html")):
+        text = page.read_text(errors="replace")
+        new = _THEBE.sub("", text)
+        if new != text:
+            page.write_text(new)
+            changed += 1
+    return changed
 
 
 class _PageParser(HTMLParser):
@@ -160,7 +254,7 @@ def audit_site(html_dir) -> dict:
             problems.append(f"{page.name}: {js / 1e6:.2f} MB of JavaScript (limit "
                             f"{MAX_JS_BYTES / 1e6:.0f} MB)")
         problems += [f"{page.name}: missing file {m}" for m in missing]
-        visible = re.sub(r"<script.*?</script>|<style.*?</style>", "", text, flags=re.S)
+        visible = re.sub(r"<script.*?</script>|<style.*?</style>", "", text, flags=re.DOTALL)
         for what, pattern in FORBIDDEN.items():
             for match in pattern.finditer(visible):
                 problems.append(f"{page.name}: {what}: {match.group(0)!r}")
