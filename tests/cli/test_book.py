@@ -16,7 +16,7 @@ from thesis_lib.cli.book import (
     figures_displayed,
     run_book,
 )
-from thesis_lib.cli.book_chapters import chapter_dependencies, kernel_environment
+from thesis_lib.cli._book_chapters import chapter_dependencies, kernel_environment
 
 FRONT = textwrap.dedent("""\
     ---

@@ -6,9 +6,9 @@ Flow::
     build/executed/*.ipynb + book/ --jupyter-book 1 (execution off)--> build/html
 
 Chapter execution (order, two workers, the input-digest cache) lives in
-:mod:`thesis_lib.cli.book_chapters`; the site build and its audit in
-:mod:`thesis_lib.cli.book_site`. A failing chapter stops the build naming the chapter and the
-cell; its partial notebook is kept as ``<name>.failed.ipynb`` for inspection.
+:mod:`thesis_lib.cli._book_chapters`; the site build and its audit in
+:mod:`thesis_lib.cli._book_site`. A failing chapter stops the build naming the chapter and
+the cell; its partial notebook is kept as ``<name>.failed.ipynb`` for inspection.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import sys
 import time
 
-from .book_chapters import (
+from ._book_chapters import (
     PROFILES,
     REPORT_CHAPTER,
     BookPaths,
@@ -28,7 +28,7 @@ from .book_chapters import (
     toc_files,
     toc_parts,
 )
-from .book_site import audit_site, build_site, figures_displayed, mathjax_dir
+from ._book_site import audit_site, build_site, figures_displayed, mathjax_dir
 
 __all__ = [
     "PROFILES",

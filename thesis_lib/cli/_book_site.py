@@ -25,7 +25,7 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
-from .book_chapters import BookPaths
+from ._book_chapters import BookPaths
 
 #: Where MathJax is found inside the django-static-mathjax distribution.
 _MATHJAX_PKG_DIR = ("static", "mathjax", "es5")
@@ -69,7 +69,8 @@ def build_site(paths: BookPaths, log=print) -> Path:
         shutil.rmtree(stage)
     shutil.copytree(paths.book, stage)
     for nb in sorted(paths.executed.glob("*.ipynb")):
-        if not nb.name.endswith(".failed.ipynb"):
+        # neither inspection copies of failed chapters nor the hidden temporaries of running ones
+        if not nb.name.endswith(".failed.ipynb") and not nb.name.startswith("."):
             shutil.copy2(nb, stage / nb.name)
     figures = paths.results_dir / "figures"
     if figures.is_dir():
