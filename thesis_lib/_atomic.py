@@ -58,8 +58,19 @@ def atomic_path(path):
     tmp = Path(tmp_name)
     try:
         yield tmp
+        # mkstemp creates the file private (0600); give the result the permissions any new
+        # file of this user gets (0666 less the umask), or those of the file it replaces.
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(tmp, stat.S_IMODE(mode) if mode is not None else 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it; it is restored at once)."""
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
