@@ -5,9 +5,9 @@ from thesis_lib.provenance.claims import FAILS, HOLDS, UNTESTABLE, judge_claims
 
 def _results():
     return {
-        "mask_comparison": {"values": {"kmeans": {"area_fraction": 0.03},
-                                       "gmm": {"area_fraction": 0.12},
-                                       "dbscan": {"area_fraction": 0.10}}},
+        "mask_comparison": {"values": {"kmeans": {"compactness": 0.40},
+                                       "gmm": {"compactness": 0.05},
+                                       "dbscan": {"compactness": 0.20}}},
         "waveforms": {"values": {"weighted_vs_binary": {"noise_change_pct": -40.0,
                                                         "hf_change_pct": -20.0}}},
         "registration": {"values": {"decision": {f"s{i}": {"enabled": True} for i in range(8)}}},
@@ -26,7 +26,7 @@ def _results():
 
 def test_verdicts_follow_the_numbers():
     assert [c.verdict for c in judge_claims(_results())] == [
-        HOLDS,        # k-means has the smallest area
+        HOLDS,        # k-means has the highest compactness
         HOLDS,        # both changes negative
         FAILS,        # the rule switched the moving mask on for 8 of 8
         HOLDS,        # +1.0 dB below 250, +0.2 dB above
