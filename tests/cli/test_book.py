@@ -113,8 +113,11 @@ def test_dependencies_follow_parts_front_matter_and_report_last(mini_repo):
     chapters = chapter_order(mini_repo)
     assert [c.stem for c in chapters] == ["mini", "second", "third", "reproduction_report"]
     deps = chapter_dependencies(mini_repo, chapters)
-    assert deps == {"mini": set(), "second": set(), "third": {"second", "mini"},
+    # `after` replaces the part's order: third waits for mini only, not for second
+    assert deps == {"mini": set(), "second": set(), "third": {"mini"},
                     "reproduction_report": {"mini", "second", "third"}}
+    (mini_repo.notebooks / "third.md").write_text(CHAPTER)
+    assert chapter_dependencies(mini_repo, chapters)["third"] == {"second"}
     (mini_repo.notebooks / "third.md").write_text(CHAPTER.replace(
         "kernelspec:", "thesis: {after: [nowhere]}\nkernelspec:"))
     with pytest.raises(ValueError, match="third.md.*nowhere"):

@@ -7,10 +7,11 @@ report, the other chapters' results), so an interrupted build resumes where it s
 
 Chapters of one part of the table of contents run one after another, in reading order, because
 they share data caches (the synthetic beamline, the paired corpus); different parts run side by
-side. A chapter may wait for chapters of another part by naming them in its front matter::
+side. A chapter that knows which chapters it needs names them in its front matter, and then
+waits for those instead of the chapter before it (an empty list: for none)::
 
     thesis:
-      after: [denoiser]
+      after: [xmcd_data]
 
 The reproduction report runs last because it reads every other chapter's results.
 """
@@ -167,8 +168,9 @@ def _front_matter(source: Path) -> dict:
 def chapter_dependencies(paths: BookPaths, chapters: list[Path]) -> dict[str, set[str]]:
     """For each chapter to run, the chapters (among those to run) it must wait for.
 
-    A chapter waits for the chapter before it in its part, for those named in its front
-    matter's ``thesis.after`` list, and the reproduction report waits for all others.
+    A chapter waits for those named in its front matter's ``thesis.after`` list when it has
+    one, else for the chapter before it in its part; the reproduction report waits for all
+    others.
     """
     names = [c.stem for c in chapters]
     wanted = set(names)
@@ -178,11 +180,13 @@ def chapter_dependencies(paths: BookPaths, chapters: list[Path]) -> dict[str, se
         for before, after in itertools.pairwise(ran):
             deps[after].add(before)
     for source in chapters:
-        after = (_front_matter(source).get("thesis") or {}).get("after") or []
+        after = (_front_matter(source).get("thesis") or {}).get("after")
+        if after is None:
+            continue
         unknown = sorted(set(after) - set(toc_files(paths.book / "_toc.yml")))
         if unknown:
             raise ValueError(f"{source}: `thesis.after` names unknown chapter(s) {unknown}")
-        deps[source.stem] |= set(after) & wanted
+        deps[source.stem] = set(after) & wanted
     if REPORT_CHAPTER in deps:
         deps[REPORT_CHAPTER] = wanted - {REPORT_CHAPTER}
     return deps
