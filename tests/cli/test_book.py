@@ -128,6 +128,7 @@ def test_kernel_environment_shows_figures_and_hides_progress_bars(mini_repo):
     env = kernel_environment(mini_repo, {"MPLBACKEND": "Agg", "PYTHONPATH": "/elsewhere"})
     assert "MPLBACKEND" not in env  # the kernel falls back to the inline backend
     assert env["TQDM_DISABLE"] == "1"
+    assert env["PYTHONWARNINGS"] == "ignore:IProgress not found"
     assert env["PYTHONPATH"].split(":")[0] == str(mini_repo.repo)
     assert env["PYTHONPATH"].split(":")[-1] == "/elsewhere"
 

@@ -245,6 +245,9 @@ def kernel_environment(paths: BookPaths, base=None) -> dict:
         str(paths.repo), str(REPO_ROOT), env.get("PYTHONPATH")])))
     env.pop("MPLBACKEND", None)
     env["TQDM_DISABLE"] = "1"
+    # tqdm.auto warns at import that notebook widgets are missing, even with bars disabled
+    env["PYTHONWARNINGS"] = ",".join(filter(None, [env.get("PYTHONWARNINGS"),
+                                                   "ignore:IProgress not found"]))
     return env
 
 
