@@ -14,7 +14,7 @@ def _results():
         "preisach_ablation": {"values": {"n100": {"delta_si_sdr_db": 3.0},
                                          "n250": {"delta_si_sdr_db": 4.0},
                                          "n1000": {"delta_si_sdr_db": 4.2}}},
-        "sample_rate": {"values": {"gap_44_minus_48_si_sdr_db": {"mean": 0.2, "ci95": 0.3}}},
+        "sample_rate": {"values": {"gap_44_minus_48_si_sdr_db": {"mean": 0.1, "ci95": 0.3}}},
         "denoiser": {"values": {"classical": {"unet_release": {"delta_si_sdr_db": 4.0,
                                                                "si_sdr_db": 17.0}},
                                 "mixed": {"unet_release": {"delta_si_sdr_db": -0.5,
@@ -30,7 +30,7 @@ def test_verdicts_follow_the_numbers():
         HOLDS,        # both changes negative
         FAILS,        # the rule switched the moving mask on for 8 of 8
         HOLDS,        # +1.0 dB below 250, +0.2 dB above
-        HOLDS,        # 0.2 dB < 0.5 dB
+        HOLDS,        # 0.1 + 0.3 dB < 0.5 dB
         FAILS,        # negative gain on the mixed corpus
         HOLDS,        # 17 > 15
         UNTESTABLE]   # no measured waveforms
@@ -48,3 +48,11 @@ def test_no_knee_when_the_gain_keeps_growing_above_250():
     knee = next(c for c in judge_claims(results) if c.chapter == "preisach_ablation")
     assert knee.verdict == FAILS
     assert "+2.00 dB" in knee.evidence
+
+
+def test_resampling_gap_with_a_wide_interval_cannot_decide():
+    results = _results()
+    for mean, ci, verdict in [(-0.75, 2.04, UNTESTABLE), (1.5, 0.4, FAILS), (0.0, 0.2, HOLDS)]:
+        results["sample_rate"]["values"]["gap_44_minus_48_si_sdr_db"] = {"mean": mean, "ci95": ci}
+        claim = next(c for c in judge_claims(results) if c.chapter == "sample_rate")
+        assert claim.verdict == verdict, (mean, ci)
