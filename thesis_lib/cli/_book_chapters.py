@@ -333,6 +333,27 @@ def execute_chapter(source: Path, paths: BookPaths, profile: str = "quick", seed
     return out
 
 
+def _chain_depths(deps: dict[str, set[str]]) -> dict[str, int]:
+    """For each chapter, the length of the longest chain of chapters that wait on it.
+
+    Examples
+    --------
+    >>> _chain_depths({"a": set(), "b": {"a"}, "c": {"b"}, "d": set()})
+    {'a': 2, 'b': 1, 'c': 0, 'd': 0}
+    """
+    waiting = {n: [m for m in deps if n in deps[m]] for n in deps}
+    memo: dict[str, int] = {}
+
+    def depth(name, seen=()):
+        if name not in memo:
+            if name in seen:  # a cycle; execute_chapters reports it
+                return 0
+            memo[name] = max((1 + depth(m, (*seen, name)) for m in waiting[name]), default=0)
+        return memo[name]
+
+    return {n: depth(n) for n in deps}
+
+
 def _run_one(source, paths, options):
     """Worker entry point (module level so that a spawned process can import it)."""
     return execute_chapter(source, paths, log=lambda m: print(m, flush=True), **options)
@@ -350,7 +371,9 @@ def execute_chapters(chapters: list[Path], paths: BookPaths, *, workers: int = 2
         return [execute_chapter(c, paths, log=log, **options) for c in chapters]
     deps = chapter_dependencies(paths, chapters)
     by_name = {c.stem: c for c in chapters}
-    pending = [c.stem for c in chapters]
+    # Longest chain of waiting chapters first (the critical path), then reading order.
+    depth = _chain_depths(deps)
+    pending = sorted((c.stem for c in chapters), key=lambda n: -depth[n])
     done: set[str] = set()
     outputs: dict[str, Path] = {}
     failure: BaseException | None = None
