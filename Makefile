@@ -20,6 +20,8 @@ PROFILE ?= quick
 PYTEST_ARGS ?=
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 export NUMBA_CACHE_DIR ?= $(VENV_ROOT)/numba-cache
+# Headless plotting for tests, scripts and benchmarks; `thesis book` removes it from the chapter
+# kernels, which draw figures inline into the pages.
 export MPLBACKEND := Agg
 
 .PHONY: help setup book test bench slurm-local python-path lock clean FORCE

@@ -65,8 +65,11 @@ def atomic_path(path):
     tmp = Path(tmp_name)
     try:
         yield tmp
-        # set on the finished file: some writers replace the temporary file instead of filling it
-        os.chmod(tmp, 0o666 & ~current_umask())
+        # mkstemp creates the file private (0600); give the result the permissions any new
+        # file of this user gets (0666 less the umask), or those of the file it replaces.
+        # Set on the finished file: some writers replace the temporary file instead of filling it.
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(tmp, stat.S_IMODE(mode) if mode is not None else 0o666 & ~current_umask())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -1,4 +1,6 @@
 import json
+import os
+import stat
 
 import numpy as np
 import pytest
@@ -35,8 +37,6 @@ def test_device_target_is_written_in_place_not_replaced():
     # Renaming onto /dev/null would turn the device into a regular file for the whole machine.
     with atomic_path("/dev/null") as tmp:
         tmp.write_text("discarded")
-    import os
-    import stat
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
 
 
@@ -60,3 +60,18 @@ def test_written_file_honours_the_umask(tmp_path, umask, expected):
         os.umask(previous)
     assert stat.S_IMODE(os.stat(tmp_path / "r.txt").st_mode) == expected
     assert stat.S_IMODE(os.stat(path).st_mode) == expected
+
+
+def test_new_files_honour_the_umask_and_replacements_keep_their_mode(tmp_path):
+    old = os.umask(0o027)
+    try:
+        out = tmp_path / "new.txt"
+        with atomic_path(out) as tmp:
+            tmp.write_text("x")
+        assert stat.S_IMODE(os.stat(out).st_mode) == 0o640
+        os.chmod(out, 0o604)
+        with atomic_path(out) as tmp:
+            tmp.write_text("y")
+        assert stat.S_IMODE(os.stat(out).st_mode) == 0o604
+    finally:
+        os.umask(old)

@@ -1,300 +1,93 @@
-"""``thesis book``: execute every chapter with papermill, then build the static site.
+"""``thesis book``: execute every chapter with papermill, then build and audit the static site.
 
-Flow (DESIGN.md §2)::
+Flow::
 
-    notebooks/<name>.md --jupytext--> ipynb --papermill (-p profile ...)--> build/executed/<name>.ipynb
+    notebooks/<name>.md --jupytext--> ipynb --papermill (-p profile ...)--> build/executed/
     build/executed/*.ipynb + book/ --jupyter-book 1 (execution off)--> build/html
 
-Chapters run in the order they appear in ``book/_toc.yml``; the reproduction
-report runs last because it reads every other chapter's results. A chapter is
-skipped when its executed notebook records the same *input digest* (chapter
-source, parameters, library and manifests), so an interrupted build resumes
-where it stopped. A failing chapter stops the build naming the chapter and the
-cell; its partial notebook is kept as ``<name>.failed.ipynb`` for inspection.
+Chapter execution (order, two workers, the input-digest cache) lives in
+:mod:`thesis_lib.cli._book_chapters`; the site build and its audit in
+:mod:`thesis_lib.cli._book_site`. A failing chapter stops the build naming the chapter and
+the cell; its partial notebook is kept as ``<name>.failed.ipynb`` for inspection.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import re
-import shutil
-import subprocess
 import sys
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
-import yaml
+from ._book_chapters import (
+    PROFILES,
+    REPORT_CHAPTER,
+    BookPaths,
+    ChapterFailed,
+    chapter_order,
+    execute_chapter,
+    execute_chapters,
+    input_digest,
+    toc_files,
+    toc_parts,
+)
+from ._book_site import audit_site, build_site, figures_displayed, mathjax_dir
 
-from thesis_lib.provenance import atomic_path
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-REPORT_CHAPTER = "reproduction_report"
-PROFILES = ("quick", "full")
-#: Where MathJax is found inside the django-static-mathjax distribution.
-_MATHJAX_PKG_DIR = ("mathjax", "static", "mathjax", "es5")
-
-
-class ChapterFailed(RuntimeError):
-    """A chapter raised while executing; the message names the chapter and cell."""
-
-
-@dataclass(frozen=True)
-class BookPaths:
-    """Folders of one book build, all under ``build_dir`` unless given."""
-
-    repo: Path
-    build_dir: Path
-    data_dir: Path
-    results_dir: Path
-
-    @classmethod
-    def default(cls, repo=REPO_ROOT, build_dir=None, data_dir=None, results_dir=None):
-        repo = Path(repo).resolve()
-        build = Path(build_dir).resolve() if build_dir else repo / "build"
-        return cls(repo=repo, build_dir=build,
-                   data_dir=Path(data_dir).resolve() if data_dir else build / "data",
-                   results_dir=Path(results_dir).resolve() if results_dir else build / "results")
-
-    @property
-    def notebooks(self) -> Path:
-        return self.repo / "notebooks"
-
-    @property
-    def book(self) -> Path:
-        return self.repo / "book"
-
-    @property
-    def executed(self) -> Path:
-        return self.build_dir / "executed"
-
-    @property
-    def html(self) -> Path:
-        return self.build_dir / "html"
+__all__ = [
+    "PROFILES",
+    "REPORT_CHAPTER",
+    "BookPaths",
+    "ChapterFailed",
+    "audit_site",
+    "build_site",
+    "chapter_order",
+    "execute_chapter",
+    "execute_chapters",
+    "figures_displayed",
+    "input_digest",
+    "mathjax_dir",
+    "run_book",
+    "toc_files",
+    "toc_parts",
+]
 
 
-def toc_files(toc_path) -> list[str]:
-    """Every ``file:`` entry of a Jupyter Book table of contents, in reading order.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "_toc.yml"
-    >>> _ = p.write_text("root: intro\\nparts:\\n- chapters:\\n  - file: a\\n  - file: b.md\\n")
-    >>> toc_files(p)
-    ['intro', 'a', 'b']
-    """
-    doc = yaml.safe_load(Path(toc_path).read_text())
-    found = [doc["root"]] if "root" in doc else []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                found.append(re.sub(r"\.(md|ipynb)$", "", str(node["file"])))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk({k: v for k, v in doc.items() if k != "root"})
-    return found
-
-
-def chapter_order(paths: BookPaths, only=None) -> list[Path]:
-    """Chapter sources to execute, in table-of-contents order, the report last.
-
-    Raises ``ValueError`` for a notebook missing from the table of contents (it
-    would never be rendered) or for an unknown name in ``only``.
-    """
-    sources = {p.stem: p for p in sorted(paths.notebooks.glob("*.md"))}
-    order = [name for name in toc_files(paths.book / "_toc.yml") if name in sources]
-    missing = sorted(set(sources) - set(order))
-    if missing:
-        raise ValueError(f"notebooks {missing} are not listed in {paths.book / '_toc.yml'}; "
-                         "add a `- file: NAME` entry for each")
-    if REPORT_CHAPTER in order:
-        order = [n for n in order if n != REPORT_CHAPTER] + [REPORT_CHAPTER]
-    if only:
-        unknown = sorted(set(only) - set(order))
-        if unknown:
-            raise ValueError(f"unknown chapter(s) {unknown}; choose from {order}")
-        order = [n for n in order if n in set(only)]
-    return [sources[n] for n in order]
-
-
-def input_digest(source: Path, parameters: dict, repo: Path = REPO_ROOT) -> str:
-    """Hash of everything a chapter's output depends on that lives in the repository.
-
-    The chapter source, its parameters, every ``thesis_lib`` module and every
-    manifest. Data generated by the library is a function of these.
-    """
-    h = hashlib.sha256()
-    h.update(source.read_bytes())
-    h.update(repr(sorted(parameters.items())).encode())
-    for folder in ("thesis_lib", "data_manifests"):
-        for path in sorted((repo / folder).rglob("*")):
-            if path.is_file() and path.suffix in {".py", ".yml", ".yaml", ".json", ".txt", ".npz"}:
-                h.update(str(path.relative_to(repo)).encode())
-                h.update(path.read_bytes())
-    return h.hexdigest()[:16]
-
-
-def _recorded_digest(ipynb: Path) -> str | None:
-    if not ipynb.exists():
-        return None
-    import nbformat
-    try:
-        nb = nbformat.read(ipynb, as_version=4)
-    except Exception:  # noqa: BLE001 - an unreadable notebook just gets re-executed
-        return None
-    return nb.metadata.get("thesis", {}).get("input_digest")
-
-
-def execute_chapter(source: Path, paths: BookPaths, profile: str = "quick", seed: int = 0,
-                    extra_parameters: dict | None = None, force: bool = False,
-                    kernel_name: str = "python3", log=print) -> Path:
-    """Run one chapter through jupytext and papermill into ``build/executed``.
-
-    Returns the executed notebook's path. Skips the work when the recorded input
-    digest matches (unless ``force``).
-    """
-    import jupytext
-    import nbformat
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
-    if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; choose one of {PROFILES}")
-    name = source.stem
-    parameters = {"profile": profile, "data_dir": str(paths.data_dir),
-                  "results_dir": str(paths.results_dir), "seed": int(seed)}
-    parameters.update(extra_parameters or {})
-    digest = input_digest(source, parameters, paths.repo)
-    out = paths.executed / f"{name}.ipynb"
-    if not force and _recorded_digest(out) == digest:
-        log(f"[book] {name}: up to date, skipped")
-        return out
-
-    paths.executed.mkdir(parents=True, exist_ok=True)
-    paths.data_dir.mkdir(parents=True, exist_ok=True)
-    paths.results_dir.mkdir(parents=True, exist_ok=True)
-    notebook = jupytext.read(source)
-    if not any("parameters" in c.metadata.get("tags", []) for c in notebook.cells):
-        raise ValueError(f"{source} has no cell tagged `parameters`; add one defining "
-                         "profile, data_dir, results_dir and seed")
-    notebook.metadata["kernelspec"] = {"name": kernel_name, "display_name": "Python 3",
-                                       "language": "python"}
-    failed = paths.executed / f"{name}.failed.ipynb"
-    t0 = time.perf_counter()
-    log(f"[book] {name}: executing ({profile} profile)")
-    with atomic_path(out) as tmp_out:
-        tmp_in = tmp_out.with_name(tmp_out.name + ".in.ipynb")
-        nbformat.write(notebook, tmp_in)
-        env_backup = os.environ.get("PYTHONPATH")
-        # The kernel must import this thesis_lib (and the chapter's repository, if another).
-        os.environ["PYTHONPATH"] = os.pathsep.join(
-            dict.fromkeys(filter(None, [str(paths.repo), str(REPO_ROOT), env_backup])))
-        try:
-            result = papermill.execute_notebook(
-                str(tmp_in), str(tmp_out), parameters=parameters, kernel_name=kernel_name,
-                cwd=str(paths.repo), progress_bar=False, log_output=False)
-        except PapermillExecutionError as exc:
-            shutil.copyfile(tmp_out, failed)
-            first_line = next((ln for ln in str(exc.source).splitlines() if ln.strip()), "")
-            raise ChapterFailed(
-                f"chapter `{name}` ({source}) failed in cell {exc.cell_index} of the executed "
-                f"notebook (execution count {exc.exec_count}, starting `{first_line.strip()}`): "
-                f"{exc.ename}: {exc.evalue}\nthe partial notebook is {failed}") from None
-        finally:
-            tmp_in.unlink(missing_ok=True)
-            if env_backup is None:
-                os.environ.pop("PYTHONPATH", None)
-            else:
-                os.environ["PYTHONPATH"] = env_backup
-        for cell in result.cells:  # fold the machine-specific injected paths away in the book
-            tags = cell.metadata.get("tags", [])
-            if "injected-parameters" in tags and "hide-cell" not in tags:
-                cell.metadata["tags"] = tags + ["hide-cell"]
-        result.metadata["thesis"] = {"input_digest": digest, "profile": profile,
-                                     "parameters": parameters}
-        nbformat.write(result, tmp_out)
-    failed.unlink(missing_ok=True)
-    log(f"[book] {name}: done in {time.perf_counter() - t0:.1f} s")
-    return out
-
-
-def mathjax_dir() -> Path:
-    """Folder of the MathJax 3 ``es5`` build shipped by django-static-mathjax."""
-    import importlib.util
-    spec = importlib.util.find_spec("mathjax")
-    roots = list(spec.submodule_search_locations or []) if spec else []
-    for root in roots:
-        candidate = Path(root).joinpath(*_MATHJAX_PKG_DIR[1:])
-        if (candidate / "tex-chtml.js").exists():
-            return candidate
-    raise FileNotFoundError("MathJax files not found: the environment lacks django-static-mathjax; "
-                            "re-create it with `make setup`")
-
-
-def build_site(paths: BookPaths, log=print) -> Path:
-    """Assemble book pages and executed chapters, build HTML with Jupyter Book 1.
-
-    Returns the path of ``index.html``. The site loads nothing from the network:
-    MathJax is copied into ``_static`` and ``mathjax_path`` points at it.
-    """
-    stage = paths.build_dir / "_site_src"
-    if stage.exists():
-        shutil.rmtree(stage)
-    shutil.copytree(paths.book, stage)
-    for nb in sorted(paths.executed.glob("*.ipynb")):
-        if not nb.name.endswith(".failed.ipynb"):
-            shutil.copy2(nb, stage / nb.name)
-    figures = paths.results_dir / "figures"
-    if figures.is_dir():
-        shutil.copytree(figures, stage / "figures", dirs_exist_ok=True)
-    shutil.copytree(mathjax_dir(), stage / "_static" / "mathjax", dirs_exist_ok=True)
-
-    jb_out = paths.build_dir / "_jupyter_book"
-    # Jupyter Book 1 has no `python -m` entry point; call its click CLI through this interpreter.
-    cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build",
-           str(stage), "--path-output", str(jb_out), "--builder", "html"]
-    log(f"[book] building the site: jupyter-book {' '.join(cmd[3:])}")
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"jupyter-book failed (exit {proc.returncode}):\n{proc.stdout[-4000:]}\n"
-                           f"{proc.stderr[-4000:]}")
-    built = jb_out / "_build" / "html"
-    tmp = paths.build_dir / ".html.partial"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    shutil.copytree(built, tmp)
-    if paths.html.exists():
-        shutil.rmtree(paths.html)
-    os.replace(tmp, paths.html)
-    index = paths.html / "index.html"
-    log(f"[book] site: {index}")
-    return index
+class SiteProblems(RuntimeError):
+    """The built site shows something a reader must not see (listed in the message)."""
 
 
 def run_book(profile="quick", seed=0, only=None, force=False, skip_site=False,
-             paths: BookPaths | None = None, log=print) -> Path | None:
-    """Execute the chapters (all, or ``only``) and build the site."""
+             paths: BookPaths | None = None, workers: int = 2, log=print):
+    """Execute the chapters (all, or ``only``), build the site and audit it.
+
+    Returns the path of ``index.html`` (``None`` with ``skip_site``). Raises
+    :class:`SiteProblems` when the audit finds forbidden text, missing files, pages over the
+    JavaScript budget or figures that are saved but not shown.
+    """
     paths = paths or BookPaths.default()
-    for source in chapter_order(paths, only):
-        execute_chapter(source, paths, profile=profile, seed=seed, force=force, log=log)
+    t0 = time.perf_counter()
+    execute_chapters(chapter_order(paths, only), paths, workers=workers, log=log,
+                     profile=profile, seed=seed, force=force)
+    log(f"[book] chapters ready in {time.perf_counter() - t0:.0f} s")
     if skip_site:
         return None
-    return build_site(paths, log=log)
+    index = build_site(paths, log=log)
+    audit = audit_site(paths.html)
+    problems = audit["problems"] + figures_displayed(paths.results_dir, paths.executed,
+                                                     paths.html)
+    pages = audit["pages"]
+    log(f"[book] {len(pages)} pages, {sum(p['images'] for p in pages.values())} images, "
+        f"at most {max((p['js_bytes'] for p in pages.values()), default=0) / 1e6:.2f} MB of "
+        f"JavaScript per page; total {time.perf_counter() - t0:.0f} s")
+    if problems:
+        raise SiteProblems(f"{len(problems)} problem(s) in {paths.html}:\n  "
+                           + "\n  ".join(problems[:40]))
+    return index
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "book", help="execute every chapter (papermill) and build the static site",
-        description="Execute the chapters in notebooks/ with papermill in table-of-contents "
-                    "order (skipping those whose inputs did not change), then build build/html "
-                    "with Jupyter Book 1.")
+        description="Execute the chapters in notebooks/ with papermill (chapters of one part "
+                    "in order, parts side by side, skipping those whose inputs did not "
+                    "change), then build build/html with Jupyter Book 1 and audit it.")
     p.add_argument("--profile", choices=PROFILES, default="quick",
                    help="quick: embedded data, small sizes, minutes on a laptop (default); "
                         "full: the thesis-scale settings, for a cluster or GPU")
@@ -302,20 +95,25 @@ def register(subparsers) -> None:
     p.add_argument("--chapter", action="append", dest="only", metavar="NAME",
                    help="execute only this chapter (repeatable); the site is still built")
     p.add_argument("--force", action="store_true", help="re-execute chapters even if up to date")
+    p.add_argument("--workers", type=int, default=2,
+                   help="chapters executed at the same time (default 2; 1 runs them in order)")
     p.add_argument("--no-site", action="store_true", help="execute chapters only")
     p.add_argument("--build-dir", default=None, help="output folder (default: build/)")
     p.add_argument("--data-dir", default=None, help="data folder (default: BUILD_DIR/data)")
-    p.add_argument("--results-dir", default=None, help="results folder (default: BUILD_DIR/results)")
+    p.add_argument("--results-dir", default=None,
+                   help="results folder (default: BUILD_DIR/results)")
     p.set_defaults(func=_cli)
 
 
 def _cli(args) -> int:
+    if args.workers < 1:
+        raise ValueError(f"--workers must be at least 1, got {args.workers}")
     paths = BookPaths.default(build_dir=args.build_dir, data_dir=args.data_dir,
                               results_dir=args.results_dir)
     try:
         index = run_book(profile=args.profile, seed=args.seed, only=args.only, force=args.force,
-                         skip_site=args.no_site, paths=paths)
-    except ChapterFailed as exc:
+                         skip_site=args.no_site, paths=paths, workers=args.workers)
+    except (ChapterFailed, SiteProblems) as exc:
         print(f"thesis book: {exc}", file=sys.stderr)
         return 1
     if index is not None:

@@ -4,10 +4,17 @@ Protocols (stated here because the thesis does not fix them):
 
 * **LSD** — magnitude STFT with a periodic Hann window of ``n_fft`` samples
   (2048 by default, ≈ 46 ms at 44.1 kHz), hop ``n_fft // 4``, no centring
-  padding, bins 0..n_fft/2. Per frame the RMS over bins of
-  ``20 log10((|S| + eps) / (|Ŝ| + eps))``, then the mean over frames (thesis
-  §6.1). ``eps = 1e-8`` on magnitudes of full-scale (±1) audio, i.e. a -160 dB
-  floor, so digital silence is not rewarded or punished without bound.
+  padding, bins 0..n_fft/2. Both spectra are clipped from below at a floor
+  ``floor_db`` (−80 dB by default) under the *reference's* loudest bin; per
+  frame the RMS over bins of ``20 log10(max(|S|, f) / max(|Ŝ|, f))``, then the
+  mean over frames (thesis §6.1). Bins where both signals lie under the floor
+  count as equal, so near-silent bins (a tone's far window sidelobes, empty
+  bands above a recording's bandwidth) cannot dominate the mean; an estimate
+  that puts energy where the reference is silent is still charged up to its
+  level above the floor. 80 dB exceeds the dynamic range of analogue tape
+  (about 60–70 dB) and is the usual range of a dB spectrogram. A uniform gain
+  ``g`` gives exactly ``|20 log10 g|`` dB when every reference bin is above the
+  floor (a broadband signal), less when some are under it.
 * **HF energy ratio** — fraction of the (mean-removed) signal's periodogram
   energy above ``cutoff`` (as a fraction of the sample rate; default 1/4, i.e.
   half of Nyquist). For scan waveforms of Task 1 the sample rate is one per scan
@@ -26,12 +33,27 @@ import numpy as np
 from ._frames import stft_magnitude
 from ._validate import as_pair, as_signal
 
-LSD_EPS = 1e-8
+#: Floor of the LSD, in dB under the reference's loudest STFT bin.
+LSD_FLOOR_DB = -80.0
 
 
-def lsd(reference, estimate, n_fft: int = 2048, hop: int | None = None,
-        eps: float = LSD_EPS) -> float:
+def lsd(reference, estimate, *, n_fft: int = 2048, hop: int | None = None,
+        floor_db: float = LSD_FLOOR_DB) -> float:
     """Log-spectral distance in dB (protocol in the module docstring).
+
+    Parameters
+    ----------
+    reference, estimate : array_like
+        Signals of equal length; the floor is set by ``reference``.
+    n_fft, hop : int
+        STFT frame and hop (default ``n_fft // 4``).
+    floor_db : float
+        Floor under the reference's loudest bin, in dB (negative).
+
+    Raises
+    ------
+    ValueError
+        If the reference is all zeros (no level to set the floor) or ``floor_db >= 0``.
 
     Examples
     --------
@@ -39,13 +61,20 @@ def lsd(reference, estimate, n_fft: int = 2048, hop: int | None = None,
     >>> x = rng.standard_normal(8192)
     >>> lsd(x, x)
     0.0
-    >>> round(lsd(x, 10 * x), 6)  # a uniform gain of 10 is exactly 20 dB
+    >>> round(lsd(x, 10 * x), 9)  # broadband: a uniform gain of 10 is exactly 20 dB
     20.0
     """
+    if not floor_db < 0:
+        raise ValueError(f"floor_db must be negative (dB under the reference's peak), "
+                         f"got {floor_db}")
     ref, est = as_pair(reference, estimate)
     s_ref = stft_magnitude(ref, n_fft, hop)
     s_est = stft_magnitude(est, n_fft, hop)
-    log_ratio = 20.0 * np.log10((s_ref + eps) / (s_est + eps))
+    peak = float(s_ref.max())
+    if peak == 0.0:
+        raise ValueError("LSD is undefined for an all-zero reference (no level for the floor)")
+    floor = peak * 10.0 ** (floor_db / 20.0)
+    log_ratio = 20.0 * np.log10(np.maximum(s_ref, floor) / np.maximum(s_est, floor))
     return float(np.mean(np.sqrt(np.mean(log_ratio ** 2, axis=1))))
 
 

@@ -2,14 +2,22 @@
 
 The thesis values live in ``data_manifests/thesis_reference.yml``; our values
 come from the chapters' results files (``<results_dir>/<chapter>.json``). A
-cell's status is
+cell's status is one of
 
-* ``not yet`` — its chapter has not produced the value;
-* ``reproduced`` — equal (strings), within ``rtol`` of the expected value, or a
-  figure that was drawn;
-* ``differs`` — with a reason: the chapter may explain a cell through its
-  ``values["why"][key]``; otherwise the reason defaults to the data difference
-  (our data are synthetic stand-ins for the thesis's measurements).
+* ``reproduced`` — equal (strings), within the cell's ``rtol`` of the expected
+  value, or an equal setting;
+* ``same direction`` — a signed change (``compare: sign``) with the thesis's
+  sign but not its size;
+* ``differs`` — with a specific reason: the chapter's ``values["why"][key]``,
+  else the item's ``why``; only items computed on synthetic stand-in data fall
+  back to naming the data; an analytic check (``analytic: true``) that differs
+  is a defect of the code and says so;
+* ``not comparable`` — the two numbers describe different things (a cell with
+  ``comparable: false`` and its ``reason``);
+* ``input`` — a property the synthetic beamline is *built* to match (an item
+  with ``role: input``): agreement there is by construction, not a result;
+* ``figure`` — a figure redrawn on our data, compared by eye;
+* ``not yet`` — its chapter has not produced the value.
 """
 
 from __future__ import annotations
@@ -114,6 +122,53 @@ def _close(a, b, rtol) -> bool:
         return False
 
 
+STATUSES = ("reproduced", "same direction", "differs", "not comparable", "input", "figure",
+            "not yet")
+_SYNTHETIC_WHY = "synthetic stand-in data, not the thesis's measurements"
+
+
+def _same_sign(a, b) -> bool:
+    try:
+        return float(a) * float(b) > 0
+    except (TypeError, ValueError):
+        return False
+
+
+def _reason(cell, item, whys, key) -> str:
+    """The most specific reason available for a cell that is not reproduced."""
+    why = whys.get(key) or cell.get("why") or item.get("why")
+    if why:
+        return str(why)
+    if item.get("analytic"):
+        return "an analytic check that should hold exactly: a defect in the code, not the data"
+    if "synthetic" in str(item.get("data", "")) or "ours:" in str(item.get("data", "")):
+        return _SYNTHETIC_WHY
+    return "no reason recorded"
+
+
+def _judge(cell, item, ours, whys, key) -> tuple[str, str]:
+    thesis = cell.get("thesis")
+    expected = cell.get("expected", thesis)
+    rtol = cell.get("rtol")
+    if item.get("figure"):
+        return "figure", "redrawn on our data; compare by eye"
+    if item.get("role") == "input" or cell.get("role") == "input":
+        return "input", str(cell.get("reason") or item.get("reason")
+                            or "the synthetic beamline is built to match this")
+    if cell.get("comparable") is False:
+        extra = whys.get(key)
+        reason = str(cell.get("reason", "the two values describe different things"))
+        return "not comparable", reason + (f"; {extra}" if extra else "")
+    if isinstance(expected, str) or isinstance(ours, str):
+        if str(expected).strip() == str(ours).strip():
+            return "reproduced", "the same value"
+    elif expected is not None and rtol is not None and _close(ours, expected, rtol):
+        return "reproduced", (f"within rtol {rtol:g}" if rtol else "the same value")
+    elif cell.get("compare") == "sign" and _same_sign(ours, thesis):
+        return "same direction", _reason(cell, item, whys, key)
+    return "differs", _reason(cell, item, whys, key)
+
+
 def build_report(results_dir, reference_path=DEFAULT_REFERENCE) -> list[ReportRow]:
     """Join the reference manifest with the results files into report rows."""
     results = read_results(results_dir) if Path(results_dir).is_dir() else {}
@@ -125,35 +180,20 @@ def build_report(results_dir, reference_path=DEFAULT_REFERENCE) -> list[ReportRo
         whys = values.get("why", {}) if isinstance(values.get("why"), dict) else {}
         for cell in item["cells"]:
             key = cell["key"]
-            thesis = cell.get("thesis")
             try:
                 ours = lookup(values, key)
             except KeyError:
-                rows.append(ReportRow(item["id"], item.get("title", ""), cell["label"], thesis, None, item.get("data", ""),
-                                      "not yet", f"chapter `{item['chapter']}` has not produced it",
-                                      item["chapter"], commit))
-                continue
-            expected = cell.get("expected", thesis)
-            rtol = cell.get("rtol")
-            if item.get("figure"):
-                status, why = "reproduced", "figure drawn from our data"
-            elif isinstance(expected, str) or isinstance(ours, str):
-                same = str(expected).strip() == str(ours).strip()
-                status, why = ("reproduced", "") if same else ("differs", "")
-            elif expected is not None and rtol is not None and _close(ours, expected, rtol):
-                status, why = "reproduced", f"within rtol {rtol:g}"
+                status, why, ours = ("not yet", f"chapter `{item['chapter']}` has not produced it",
+                                     None)
             else:
-                status, why = "differs", ""
-            if status == "differs" and not why:
-                why = whys.get(key) or "synthetic stand-in data, not the thesis's measurements"
-            rows.append(ReportRow(item["id"], item.get("title", ""), cell["label"], thesis, ours, item.get("data", ""),
-                                  status, why, item["chapter"], commit))
+                status, why = _judge(cell, item, ours, whys, key)
+            rows.append(ReportRow(item["id"], item.get("title", ""), cell["label"],
+                                  cell.get("thesis"), ours, item.get("data", ""), status, why,
+                                  item["chapter"], commit))
     return rows
 
 
 def summarise(rows) -> dict:
-    """Count the rows per status."""
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[row.status] = counts.get(row.status, 0) + 1
-    return counts
+    """Count the rows per status, in the order of :data:`STATUSES`."""
+    counts = {s: sum(r.status == s for r in rows) for s in STATUSES}
+    return {s: n for s, n in counts.items() if n}
