@@ -51,7 +51,7 @@ def test_spectral_gating_removes_noise_away_from_the_music():
 
 
 def test_spectral_gating_without_noise_reference_gates_a_sustained_tone():
-    # Known weakness (seed 001 reports negative ΔSNR for this baseline): estimated
+    # Known weakness (Irigaray et al. 2023 report a negative ΔSNR for it): estimated
     # from the recording itself, a tone present in every frame counts as "noise".
     clean, noisy = tone_in_noise()
     assert metrics.delta_snr(clean, noisy, spectral_gating(noisy, SR)) < 0.0
