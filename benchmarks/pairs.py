@@ -15,8 +15,8 @@ run the physics.
 import argparse
 import os
 import platform
-import sys
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 

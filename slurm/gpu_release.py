@@ -100,6 +100,7 @@ def main():
     timings["pairs_s"] = time.perf_counter() - t0
 
     import torch
+
     from thesis_lib.data import PairedAudioDataset
     from thesis_lib.denoise.checkpoint import export_release
     from thesis_lib.denoise.evaluate import score_clip

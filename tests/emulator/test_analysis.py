@@ -12,7 +12,7 @@ def test_major_loop_saturates_and_forcs_join_it(coarse100):
     h, m = analysis.major_loop(op, 100, reversible=False)
     assert m[0] == pytest.approx(1.0) and m[99] == pytest.approx(-1.0)
     curves = analysis.first_order_reversal_curves(op, [-1.0, 0.5], 50, reversible=False)
-    for hr_fields, branch in curves:
+    for _hr_fields, branch in curves:
         # every FORC ends at positive saturation, on the major loop
         assert branch[-1] == pytest.approx(1.0)
     # a FORC starting at the negative saturation field is the ascending major branch

@@ -2,9 +2,15 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from thesis_lib.mask.registration import (affine_fit, decide_moving_mask, estimate_shift,
-                                          footprint_moments, register_file, similarity,
-                                          translate)
+from thesis_lib.mask.registration import (
+    affine_fit,
+    decide_moving_mask,
+    estimate_shift,
+    footprint_moments,
+    register_file,
+    similarity,
+    translate,
+)
 
 
 def texture(shape=(96, 96), seed=0):
@@ -84,7 +90,10 @@ def test_footprint_moments_follow_a_displaced_blob():
 def test_decision_rule_off_for_static_series_and_on_for_drifting_ones():
     ref = texture(seed=7)
     rng = np.random.default_rng(7)
-    noisy = lambda d: fourier_shift(ref, d) + 0.1 * ref.std() * rng.standard_normal(ref.shape)
+
+    def noisy(d):
+        return fourier_shift(ref, d) + 0.1 * ref.std() * rng.standard_normal(ref.shape)
+
     static = [register_file(ref, noisy((0.0, 0.0))) for _ in range(4)]
     assert not decide_moving_mask(static).enabled
     drifting = [register_file(ref, noisy(d)) for d in [(0, 0), (1.2, 0.4), (-2.0, 1.5), (3.0, 0)]]

@@ -46,7 +46,7 @@ def test_extraction_streamed_equals_in_memory(tmp_path):
     data = _series(tmp_path / "s")
     series = read_series(tmp_path / "s", meta={})
     loaded = read_series(tmp_path / "s", meta={}).files
-    memory = [{**f, "valid": s.load().valid} for f, s in zip(data, loaded)]
+    memory = [{**f, "valid": s.load().valid} for f, s in zip(data, loaded, strict=True)]
     mask = np.sign(np.random.default_rng(1).normal(size=(24, 20)))
     a = extract_series(series, mask, register="off")
     b = extract_series(memory, mask, register="off")

@@ -1,10 +1,17 @@
 """Double difference on phantom data: exact cancellation without noise, Poisson variance with it."""
 
-import numpy as np
-import pytest
 from dataclasses import replace
 
-from thesis_lib.xmcd import COMBINATIONS, double_difference, read_series, reference_image, shot_noise_std
+import numpy as np
+import pytest
+
+from thesis_lib.xmcd import (
+    COMBINATIONS,
+    double_difference,
+    read_series,
+    reference_image,
+    shot_noise_std,
+)
 from thesis_lib.xmcd.phantom import SyntheticSeries
 
 

@@ -4,9 +4,17 @@ import h5py
 import numpy as np
 import pytest
 
-from thesis_lib.xmcd import (COMBINATIONS, CorruptFileError, FrameShapeError, InvalidFrameError,
-                             MissingCombinationError, MissingDatasetError, NonFiniteFrameError,
-                             read_scan, write_scan)
+from thesis_lib.xmcd import (
+    COMBINATIONS,
+    CorruptFileError,
+    FrameShapeError,
+    InvalidFrameError,
+    MissingCombinationError,
+    MissingDatasetError,
+    NonFiniteFrameError,
+    read_scan,
+    write_scan,
+)
 from thesis_lib.xmcd.nexus import PIXEL_DEAD
 
 
@@ -95,7 +103,7 @@ def test_missing_combination(tmp_path):
 def test_mismatched_frame_shapes(tmp_path):
     path = tmp_path / "shapes.h5"
     with h5py.File(path, "w") as h5:
-        for i, hm in enumerate(COMBINATIONS):
+        for i, _hm in enumerate(COMBINATIONS):
             h5[f"c{i}"] = np.ones((1, 4, 4 if i else 5))
         h5["pos"] = 0.0
     mapping = {"frames": {hm: f"/c{i}" for i, hm in enumerate(COMBINATIONS)}, "frame_axes": "fyx",

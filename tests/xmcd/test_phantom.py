@@ -1,13 +1,19 @@
 """Synthetic beamline: interface contract, determinism, ground truth, re-runs."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import yaml
-from dataclasses import replace
 
 from thesis_lib.xmcd import UnknownSeriesError, double_difference, read_series
-from thesis_lib.xmcd.phantom import (PhantomConfig, SyntheticSeries, load_manifest, read_ground_truth,
-                                     write_phantom)
+from thesis_lib.xmcd.phantom import (
+    PhantomConfig,
+    SyntheticSeries,
+    load_manifest,
+    read_ground_truth,
+    write_phantom,
+)
 
 
 def _all_bytes(folder):

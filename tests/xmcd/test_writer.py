@@ -4,7 +4,13 @@ import h5py
 import numpy as np
 import pytest
 
-from thesis_lib.xmcd import COMBINATIONS, FrameShapeError, MissingCombinationError, nexus_tree, write_scan
+from thesis_lib.xmcd import (
+    COMBINATIONS,
+    FrameShapeError,
+    MissingCombinationError,
+    nexus_tree,
+    write_scan,
+)
 
 
 def _frames(rng, n=3, shape=(6, 5), dtype=np.uint16):

@@ -42,8 +42,8 @@ import numpy as np
 
 from .align import align
 from .identifiability import beam_attenuation, effective_samples, identified, profile_interval
-from .noise_spectrum import fit_noise_spectrum
 from .inputs import SeriesMeta, validate_waveform
+from .noise_spectrum import fit_noise_spectrum
 from .score import METRICS, OBJECTIVE_WEIGHTS, match_metrics, objective
 from .simulate import ToneSimulator
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._layout import add_layout_option, resolve_layout
-
 from ._checks import check_output, float_list, int_range
+from ._layout import add_layout_option, resolve_layout
 
 
 def register(subparsers) -> None:

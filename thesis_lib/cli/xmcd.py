@@ -86,13 +86,13 @@ def file_report(path, tree=False, mapping=None) -> list[str]:
     H, W = scan.frame_shape[(1, 1)][1:]
     lines = [f"file            {scan.path}",
              f"detector        {H} x {W} pixels",
-             f"frames (h, m)   " + ", ".join(f"{hm}: {n}" for hm, n in n_frames.items()),
+             "frames (h, m)   " + ", ".join(f"{hm}: {n}" for hm, n in n_frames.items()),
              f"position        {scan.position_um:g} um",
              f"integration     {scan.integration_s:g} s per polarisation"
              + (f" ({scan.count_time_s:g} s per frame)" if scan.count_time_s else ""),
              f"repeats         {scan.repeats}",
              f"step            {_opt(scan.step_um, 'um')}",
-             f"beam (X x Y)    " + (" x ".join(f"{b:g}" for b in scan.beam_um) + " um" if scan.beam_um else "-"),
+             "beam (X x Y)    " + (" x ".join(f"{b:g}" for b in scan.beam_um) + " um" if scan.beam_um else "-"),
              f"full scale      {_opt(scan.saturation_value, 'counts')}",
              f"valid pixels    {int(scan.valid.sum())} of {H * W} ({100 * scan.valid.mean():.2f} %)"]
     if tree:

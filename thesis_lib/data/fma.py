@@ -61,7 +61,7 @@ def tracks_with_genres(tracks_csv, wanted, column: str = "genres_all") -> list[i
             next(reader)  # the "track_id" index-label row
         except StopIteration:
             raise ValueError(f"{tracks_csv}: shorter than FMA's three header rows") from None
-        cols = [i for i, (a, b) in enumerate(zip(top, names)) if a == "track" and b == column]
+        cols = [i for i, (a, b) in enumerate(zip(top, names, strict=True)) if a == "track" and b == column]
         if not cols:
             raise ValueError(f"{tracks_csv}: no column track.{column}; is this FMA's tracks.csv?")
         col = cols[0]

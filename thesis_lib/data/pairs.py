@@ -203,7 +203,7 @@ def generate_pairs(clean_root, out_root, transform=None, params=None, which_frac
     report = GenerationReport(fraction=(k, K), total_clips=len(relpaths), assigned=len(mine))
     targets = [out_root / rel for rel in mine]
     _remove_stale_partials(out_root, targets)
-    todo = [rel for rel, target in zip(mine, targets) if not target.exists()]
+    todo = [rel for rel, target in zip(mine, targets, strict=True) if not target.exists()]
     report.skipped = len(mine) - len(todo)
     if todo and hasattr(transform, "warmup"):
         transform.warmup()  # JIT compilation happens here, outside the timed clips

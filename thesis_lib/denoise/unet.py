@@ -223,7 +223,7 @@ class UNet1d(nn.Module):
             skips.append(h)
             h = self.pool(h)
         h = self.bottleneck(h)
-        for decoder, skip in zip(self.decoders, reversed(skips)):
+        for decoder, skip in zip(self.decoders, reversed(skips), strict=True):
             h = decoder(h, skip)
         correction = crop_to_length(self.head(h), length)
         if level is not None:

@@ -29,8 +29,13 @@ from threadpoolctl import threadpool_limits
 
 from thesis_lib._npz import read_npz
 
-from .registration import (MovingMaskDecision, decide_moving_mask, estimate_shift, register_file,
-                           translate)
+from .registration import (
+    MovingMaskDecision,
+    decide_moving_mask,
+    estimate_shift,
+    register_file,
+    translate,
+)
 
 REGISTER_MODES = ("auto", "on", "off")
 
@@ -143,7 +148,7 @@ def align_reference(images, align: bool = True) -> ReferenceFrame:
         shifts -= shifts.mean(axis=0)
         # cubic spline, edge values repeated: bilinear interpolation would low-pass
         # each file by a different amount, and a zero fill would add a false edge
-        images = [ndimage.shift(img, -d, order=3, mode="nearest") for img, d in zip(images, shifts)]
+        images = [ndimage.shift(img, -d, order=3, mode="nearest") for img, d in zip(images, shifts, strict=True)]
     return ReferenceFrame(image=np.median(np.stack(images), axis=0), file_shift_px=shifts)
 
 

@@ -16,16 +16,39 @@ Writing the synthetic stand-ins of Table 5.2 (with ground truth beside the
 files): :func:`thesis_lib.xmcd.phantom.write_phantom` or ``thesis phantom``.
 """
 
-from .dichroism import average_frames, dichroic_stack, double_difference, reference_image, shot_noise_std
-from .errors import (CorruptFileError, FrameShapeError, InvalidFrameError, LayoutError,
-                     MissingCombinationError, MissingDatasetError, NonFiniteFrameError,
-                     SeriesLayoutError, UnitsError, UnknownSeriesError, XMCDDataError)
-from .nexus import COMBINATIONS, DEFAULT_MAPPING, ScanFile, pixel_validity, read_scan
-from .layout import Layout, load_layout
 from .check import check_series
-from .writer import nexus_tree, write_scan
+from .dichroism import (
+    average_frames,
+    dichroic_stack,
+    double_difference,
+    reference_image,
+    shot_noise_std,
+)
+from .errors import (
+    CorruptFileError,
+    FrameShapeError,
+    InvalidFrameError,
+    LayoutError,
+    MissingCombinationError,
+    MissingDatasetError,
+    NonFiniteFrameError,
+    SeriesLayoutError,
+    UnitsError,
+    UnknownSeriesError,
+    XMCDDataError,
+)
+from .layout import Layout, load_layout
+from .nexus import COMBINATIONS, DEFAULT_MAPPING, ScanFile, pixel_validity, read_scan
 from .normalise import RobustNormaliser, robust_normalise
-from .series import Series, describe_series, read_series, series_digest, signal_cycles, write_series_yml
+from .series import (
+    Series,
+    describe_series,
+    read_series,
+    series_digest,
+    signal_cycles,
+    write_series_yml,
+)
+from .writer import nexus_tree, write_scan
 
 __all__ = [
     "average_frames", "dichroic_stack", "double_difference", "reference_image", "shot_noise_std",

@@ -58,10 +58,10 @@ from thesis_lib.provenance import write_json_atomic
 
 from .errors import UnknownSeriesError
 from .nexus import COMBINATIONS
-from .writer import write_scan
 from .scene import DetectorScene, SceneParams
 from .series import write_series_yml
 from .tape import beam_average, recorded_tape
+from .writer import write_scan
 
 MANIFEST = Path(__file__).resolve().parents[2] / "data_manifests" / "xmcd_table_5_2.yml"
 #: Bump when the generated data change for equal settings (invalidates caches).
