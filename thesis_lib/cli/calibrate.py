@@ -16,7 +16,8 @@ def register(subparsers) -> None:
                     "align each simulation to WAVEFORM (lag by cross-correlation, optional gain), "
                     "score it (rho, NRMSE, E_rel, LSD, HF mismatch) and keep the point with the "
                     "smallest objective; then fit the beam to the spectrum of the tape noise left "
-                    "after the tone (Whittle likelihood). Reads only WAVEFORM and the experiment log. Writes "
+                    "after the tone (Whittle likelihood). Reads only WAVEFORM and the experiment "
+                    "log. Writes "
                     "calib.json with beam_fwhm_um, step_um, metrics, the alignment, "
                     "profile-likelihood intervals and both score surfaces.")
     p.add_argument("waveform", metavar="WAVEFORM.npz",

@@ -1,4 +1,5 @@
-"""Task 2 data: the embedded corpus, the FMA path, clean clips, paired generation, the paired loader.
+"""Task 2 data: the embedded corpus, the FMA path, clean clips, paired generation, the paired
+loader.
 
 Thesis §4.1-4.3. The pipeline is::
 
