@@ -29,7 +29,8 @@ def test_transfer_curve_is_odd_and_monotone_with_bias(emulator100):
 
 def test_harmonics_and_thd_known_answer():
     t = np.arange(4000) / 4000
-    sig = np.sin(2 * np.pi * 5 * t) + 0.03 * np.sin(2 * np.pi * 15 * t) + 0.04 * np.cos(2 * np.pi * 10 * t)
+    sig = (np.sin(2 * np.pi * 5 * t) + 0.03 * np.sin(2 * np.pi * 15 * t)
+           + 0.04 * np.cos(2 * np.pi * 10 * t))
     assert analysis.total_harmonic_distortion(sig, t, 5.0) == pytest.approx(0.05, rel=1e-9)
 
 

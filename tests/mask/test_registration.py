@@ -57,7 +57,8 @@ def test_translate_is_inverted_by_the_opposite_shift_for_integer_steps():
 
 def test_alignment_improves_every_diagnostic_for_a_shifted_file():
     ref = texture(seed=4)
-    moved = fourier_shift(ref, (1.5, 2.0)) + 0.1 * ref.std() * np.random.default_rng(0).standard_normal(ref.shape)
+    moved = (fourier_shift(ref, (1.5, 2.0))
+             + 0.1 * ref.std() * np.random.default_rng(0).standard_normal(ref.shape))
     reg = register_file(ref, moved)
     assert reg.improved
     assert reg.after["corr"] > 0.95 > reg.before["corr"]

@@ -38,7 +38,8 @@ def test_batches_of_one_frame_give_the_in_memory_means(tmp_path, monkeypatch):
         np.testing.assert_array_equal(scan.means()[hm],
                                       data[1][hm].astype(np.float64).mean(axis=0))
     loaded = read_scan(tmp_path / "s" / "scan_1.nxs", load=True)
-    np.testing.assert_array_equal(scan.valid, loaded.valid)        # saturation found while streaming
+    # saturation found while streaming
+    np.testing.assert_array_equal(scan.valid, loaded.valid)
     assert 0 < scan.valid.sum() < scan.valid.size
 
 
