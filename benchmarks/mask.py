@@ -26,7 +26,6 @@ import resource
 import time
 from pathlib import Path
 
-import numpy as np
 from _common import add_out_argument, emit
 
 from thesis_lib.mask.clustering import cluster

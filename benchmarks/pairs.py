@@ -15,8 +15,8 @@ run the physics.
 import argparse
 import os
 import platform
-import sys
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -27,11 +27,14 @@ from thesis_lib.data.throughput import measure_throughput
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--workers", type=int, default=2, help="concurrent worker processes (default 2)")
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--workers", type=int, default=2,
+                    help="concurrent worker processes (default 2)")
     ap.add_argument("--tracks", type=int, default=4, help="corpus tracks, 6 clips each (default 4)")
     ap.add_argument("--subset", default="classical", choices=("classical", "mixed"))
-    ap.add_argument("--modes", default="emulator,stand-in", help="comma-separated: emulator, stand-in")
+    ap.add_argument("--modes", default="emulator,stand-in",
+                    help="comma-separated: emulator, stand-in")
     ap.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "thesis-bench-pairs"),
                     help="cache folder for tracks and clean clips")
     add_out_argument(ap)
@@ -45,7 +48,8 @@ def main(argv=None):
     for mode in args.modes.split(","):
         out = work / f"pairs-{mode}"
         shutil.rmtree(out, ignore_errors=True)
-        result["runs"][mode] = measure_throughput(clean, out, workers=args.workers, mode=mode).to_dict()
+        result["runs"][mode] = measure_throughput(clean, out, workers=args.workers,
+                                                  mode=mode).to_dict()
     runs = result["runs"]
     if {"emulator", "stand-in"} <= set(runs):
         # measured in the same run, so the ratio is meaningful on a shared machine

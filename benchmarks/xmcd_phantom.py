@@ -18,8 +18,8 @@ from pathlib import Path
 
 from _common import add_out_argument, emit
 
-from thesis_lib.xmcd.writer import write_scan
 from thesis_lib.xmcd.phantom import PhantomConfig, SyntheticSeries, load_manifest, write_phantom
+from thesis_lib.xmcd.writer import write_scan
 
 
 def main(argv=None):

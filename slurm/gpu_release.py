@@ -96,10 +96,12 @@ def main():
     t0 = time.perf_counter()
     K = args.workers
     with ProcessPoolExecutor(K) as pool:
-        list(pool.map(_degrade, [(str(clean), str(degraded), k, K, args.seed) for k in range(1, K + 1)]))
+        jobs = [(str(clean), str(degraded), k, K, args.seed) for k in range(1, K + 1)]
+        list(pool.map(_degrade, jobs))
     timings["pairs_s"] = time.perf_counter() - t0
 
     import torch
+
     from thesis_lib.data import PairedAudioDataset
     from thesis_lib.denoise.checkpoint import export_release
     from thesis_lib.denoise.evaluate import score_clip

@@ -35,7 +35,7 @@ def test_interrupted_and_resumed_training_equals_one_run(tmp_path):
     net_c, loss_c, batch_c = make_run()          # a fresh process picks the run up
     second = fit(net_c, loss_c, batch_c, steps=6, lr=1e-2, checkpoint=ckpt)
     assert second["step"] == 6
-    for pa, pc in zip(net_a.parameters(), net_c.parameters()):
+    for pa, pc in zip(net_a.parameters(), net_c.parameters(), strict=True):
         torch.testing.assert_close(pa, pc, rtol=1e-5, atol=1e-6)
 
 

@@ -24,8 +24,8 @@ def series_folder(tmp_path, planted_25um):
     write_series_yml(folder, planted_25um["meta"])
     np.savez(folder / "waveform.npz", s=planted_25um["s"])
     # a truth file with wrong values: if anything read it, results would change
-    np.savez(folder / "ground_truth.npz", step_um=np.float64(40.0), beam_fwhm_um=np.array([60.0, 9.0]),
-             s_true=np.zeros(3))
+    np.savez(folder / "ground_truth.npz", step_um=np.float64(40.0),
+             beam_fwhm_um=np.array([60.0, 9.0]), s_true=np.zeros(3))
     return folder
 
 
@@ -38,7 +38,8 @@ def test_result_does_not_depend_on_a_truth_file(series_folder, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(series_folder, copy)
     (copy / "ground_truth.npz").unlink()
-    a = write_calibration(series_folder / "waveform.npz", series_folder, tmp_path / "a.json", **GRID)
+    a = write_calibration(series_folder / "waveform.npz", series_folder, tmp_path / "a.json",
+                          **GRID)
     b = write_calibration(copy / "waveform.npz", copy, tmp_path / "b.json", **GRID)
     assert _without_paths(json.loads(a.read_text())) == _without_paths(json.loads(b.read_text()))
 
@@ -74,8 +75,8 @@ def test_rerun_skips_and_overwrite_recomputes(series_folder, tmp_path, monkeypat
 def test_cli_writes_the_required_keys(series_folder, tmp_path, capsys):
     out = tmp_path / "calib.json"
     rc = main(["calibrate", str(series_folder / "waveform.npz"), "--series-meta",
-               str(series_folder / "series.yml"), "--out", str(out), "--step-factors", "0.96,1,1.04",
-               "--beams", "20,30", "--no-refine"])
+               str(series_folder / "series.yml"), "--out", str(out),
+               "--step-factors", "0.96,1,1.04", "--beams", "20,30", "--no-refine"])
     assert rc == 0
     doc = json.loads(out.read_text())
     assert {"beam_fwhm_um", "step_um", "metrics"} <= doc.keys()

@@ -3,8 +3,12 @@
 import numpy as np
 import pytest
 
-from thesis_lib.calibration.identifiability import (beam_attenuation, identified, profile_interval,
-                                                    tone_wavelength_um)
+from thesis_lib.calibration.identifiability import (
+    beam_attenuation,
+    identified,
+    profile_interval,
+    tone_wavelength_um,
+)
 from thesis_lib.emulator.readout import convolve_beam
 
 

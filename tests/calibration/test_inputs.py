@@ -4,8 +4,13 @@ import numpy as np
 import pytest
 import yaml
 
-from thesis_lib.calibration.inputs import (MIN_SAMPLES, SeriesMeta, load_series_meta,
-                                           load_waveform, validate_waveform)
+from thesis_lib.calibration.inputs import (
+    MIN_SAMPLES,
+    SeriesMeta,
+    load_series_meta,
+    load_waveform,
+    validate_waveform,
+)
 
 LOG = {"tape_speed_m_s": 0.381, "test_tone_hz": 261.0, "step_um": 25.0, "beam_um": [26.0, 25.0],
        "signal": "sine"}

@@ -8,9 +8,14 @@ independent route.
 import numpy as np
 import pytest
 
-from thesis_lib.calibration.noise_spectrum import (beam_fisher_sd, blurred_noise_variance,
-                                                   fit_noise_spectrum, noise_correlation,
-                                                   periodogram, residual_spectrum)
+from thesis_lib.calibration.noise_spectrum import (
+    beam_fisher_sd,
+    blurred_noise_variance,
+    fit_noise_spectrum,
+    noise_correlation,
+    periodogram,
+    residual_spectrum,
+)
 from thesis_lib.emulator.readout import convolve_beam
 from thesis_lib.xmcd.tape import TapeProfile, beam_average
 

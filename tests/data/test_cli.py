@@ -14,15 +14,18 @@ def test_corpus_clips_pairs_round_trip(tmp_path, capsys):
     assert main(["corpus", "render", "--subset", "mixed", "--tracks", "3", "--out", str(tracks),
                  "--duration", "10", "--rate", "16000"]) == 0
     # 10-s tracks fail the 30-s rule (thesis §4.1): refused with a one-line explanation
-    assert main(["corpus", "clips", "--audio", str(tracks), "--out", str(clean), "--rate", "16000"]) == 2
+    assert main(["corpus", "clips", "--audio", str(tracks), "--out", str(clean),
+                 "--rate", "16000"]) == 2
     assert "shorter than 29.5 s" in capsys.readouterr().err
     assert main(["corpus", "render", "--subset", "mixed", "--tracks", "3", "--out", str(tracks),
                  "--rate", "16000"]) == 0
-    assert main(["corpus", "clips", "--audio", str(tracks), "--out", str(clean), "--rate", "16000"]) == 0
+    assert main(["corpus", "clips", "--audio", str(tracks), "--out", str(clean),
+                 "--rate", "16000"]) == 0
     for k in (1, 2):
         assert main(["pairs", "--clean", str(clean), "--out", str(pairs), "--stand-in",
                      "--which-fraction", f"{k}/2", "--seed", "4"]) == 0
-    summaries = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    summaries = [json.loads(line) for line in capsys.readouterr().out.splitlines()
+                 if line.startswith("{")]
     assert [s["generated"] for s in summaries] == [9, 9]
     ds = PairedAudioDataset(pairs, clean, split="train", target_rate=None)
     assert len(ds) == 6

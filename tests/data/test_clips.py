@@ -66,7 +66,8 @@ def test_existing_split_folders_are_kept_case_insensitively(tmp_path):
     for split in ("Train", "VAL", "test"):
         _tracks(tmp_path / "tracks" / split / "007", [30.0], rate=8000, stereo=False)
     out = make_clips(tmp_path / "tracks", tmp_path / "clean", rate=8000)
-    assert sorted(p.relative_to(out).parts[0] for p in out.rglob("*_clip00.wav")) == ["test", "train", "val"]
+    splits = sorted(p.relative_to(out).parts[0] for p in out.rglob("*_clip00.wav"))
+    assert splits == ["test", "train", "val"]
     assert (out / "train" / "007" / "track00_clip05.wav").exists()
 
 

@@ -49,7 +49,8 @@ def test_sample_and_split_are_seeded_disjoint_and_complete():
     pool = list(range(100, 5100, 2))  # 2500 candidates
     sample = fma.sample_tracks(pool, n=1602, seed=3)
     assert len(sample) == 1602 and set(sample) <= set(pool)
-    assert sample == fma.sample_tracks(pool, n=1602, seed=3) != fma.sample_tracks(pool, n=1602, seed=4)
+    assert (sample == fma.sample_tracks(pool, n=1602, seed=3)
+            != fma.sample_tracks(pool, n=1602, seed=4))
     splits = fma.split_tracks(sample, seed=3)
     sizes = {k: len(v) for k, v in splits.items()}
     assert sizes == {"train": 1282, "val": 160, "test": 160}
@@ -63,7 +64,8 @@ def test_layout_and_clips_from_generated_mp3s(tmp_path):
     for track_ids in ids.values():
         for t in track_ids:
             _mp3(fma_root / fma.fma_relpath(t))
-    manifest = fma.layout_subset(fma_root, tmp_path / "classical", ids, manifest=tmp_path / "ids.json")
+    manifest = fma.layout_subset(fma_root, tmp_path / "classical", ids,
+                                 manifest=tmp_path / "ids.json")
     assert (tmp_path / "classical" / "train" / "001" / "001010.mp3").is_file()
     assert (tmp_path / "classical" / "val" / "002" / "002050.mp3").is_file()
     assert '"test": [\n      7\n    ]' in manifest.read_text()

@@ -18,7 +18,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _tree_bytes(root):
-    """Every clip's bytes, and params.json without the commit id (another commit may land mid-test)."""
+    """Every clip's bytes, and params.json without the commit id (another commit may land
+    mid-test)."""
     out = {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
            if p.is_file() and p.suffix == ".wav"}
     params = json.loads((root / "params.json").read_text())
@@ -76,7 +77,8 @@ def test_output_mirrors_tree_and_each_clip_uses_its_own_seed(clean_tree, tmp_pat
 
 
 def test_params_json_and_timing_log(clean_tree, tmp_path):
-    generate_pairs(clean_tree, tmp_path / "out", transform=StandInDegradation(noise_std=0.05), seed=2)
+    generate_pairs(clean_tree, tmp_path / "out", transform=StandInDegradation(noise_std=0.05),
+                   seed=2)
     params = json.loads((tmp_path / "out" / "params.json").read_text())
     assert params["seed"] == 2 and params["transform"]["noise_std"] == 0.05
     assert params["transform"]["kind"] == "StandInDegradation" and params["code_version"]
@@ -84,7 +86,8 @@ def test_params_json_and_timing_log(clean_tree, tmp_path):
     assert len(records) == 14
     assert all(r["seconds"] > 0 and 0 < r["hysteresis_share"] < 1 for r in records)
     with pytest.raises(FileExistsError, match="new --out"):
-        generate_pairs(clean_tree, tmp_path / "out", transform=StandInDegradation(noise_std=0.1), seed=2)
+        generate_pairs(clean_tree, tmp_path / "out", transform=StandInDegradation(noise_std=0.1),
+                       seed=2)
 
 
 def test_rerun_skips_finished_clips(clean_tree, tmp_path):

@@ -30,7 +30,8 @@ def test_train_then_denoise(tmp_path, capsys):
     assert status == 0
     release = read_checkpoint(tmp_path / "release.pt")
     assert "optimizer" not in release and release["weights_dtype"] == "float16"
-    assert all(v.dtype == torch.float16 for v in release["state_dict"].values() if v.is_floating_point())
+    assert all(v.dtype == torch.float16 for v in release["state_dict"].values()
+               if v.is_floating_point())
     saved = read_checkpoint(tmp_path / "run" / "checkpoint.pt")
     assert saved["finished"] and saved["train_config"]["segment_length"] == 2048
     assert saved["step"] == 2  # 3 training clips, batch 2, one epoch

@@ -21,16 +21,19 @@ def test_delta_is_paired_difference_per_clip():
     data = pairs()
     # an oracle that halves each clip's noise; clips are looked up by value
     lookup = {y.tobytes(): x for y, x in data}
-    res = evaluate_methods(data, {"identity": lambda y, sr: y,
-                                  "half": lambda y, sr: lookup[y.tobytes()] + 0.5 * (y - lookup[y.tobytes()])},
-                           8000)
+
+    def half(y, sr):
+        return lookup[y.tobytes()] + 0.5 * (y - lookup[y.tobytes()])
+
+    res = evaluate_methods(data, {"identity": lambda y, sr: y, "half": half}, 8000)
     # halving an error orthogonal-ish to x raises SI-SDR by about 6 dB on every clip
     per = res["half"]["per_clip"]["delta_si_sdr_db"]
     expected = [delta_si_sdr(x, y, x + 0.5 * (y - x)) for y, x in data]
     np.testing.assert_allclose(per, expected)
     assert all(5.0 < d < 7.0 for d in per)
     assert res["identity"]["delta_si_sdr_db"] == 0.0
-    assert res["identity"]["si_sdr_db"] == pytest.approx(np.mean([metrics.si_sdr(x, y) for y, x in data]))
+    assert res["identity"]["si_sdr_db"] == pytest.approx(
+        np.mean([metrics.si_sdr(x, y) for y, x in data]))
 
 
 def test_silent_clips_are_skipped_and_counted():

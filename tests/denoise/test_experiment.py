@@ -21,7 +21,8 @@ def test_degrading_only_the_test_split_uses_the_seeds_of_a_full_run(tmp_path):
     clean = tmp_path / "clean"
     for split in ("train", "test"):
         for i in range(2):
-            write_wav(clean / split / f"track{split}_clip{i:02d}.wav", np.zeros(64, np.float32), 8000)
+            write_wav(clean / split / f"track{split}_clip{i:02d}.wav", np.zeros(64, np.float32),
+                      8000)
     generate_pairs(clean, tmp_path / "all", transform=seed_marker, seed=3)
     view = _split_view(clean, ["test"])
     generate_pairs(view, tmp_path / "only", transform=seed_marker, seed=3)

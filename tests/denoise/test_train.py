@@ -20,7 +20,8 @@ def make_pairs(n, length=3000, seed=0):
     pairs = []
     for _ in range(n):
         ph = torch.rand(2, generator=g) * 6.28
-        x = 0.4 * torch.sin(2 * torch.pi * 200 * t + ph[0]) + 0.2 * torch.sin(2 * torch.pi * 900 * t + ph[1])
+        x = (0.4 * torch.sin(2 * torch.pi * 200 * t + ph[0])
+             + 0.2 * torch.sin(2 * torch.pi * 900 * t + ph[1]))
         y = 0.6 * x + 0.1 * torch.randn(length, generator=g)
         pairs.append((y[None], x[None]))
     return pairs
@@ -75,7 +76,8 @@ def test_sigterm_saves_and_resume_matches_uninterrupted_run(tmp_path, workers):
             os.kill(os.getpid(), signal.SIGTERM)
 
     previous = signal.getsignal(signal.SIGTERM)
-    cut = train(cfg, data, val, tmp_path / "cut", device="cpu", on_step=kill_at_4, log=lambda *_: None)
+    cut = train(cfg, data, val, tmp_path / "cut", device="cpu", on_step=kill_at_4,
+                log=lambda *_: None)
     assert signal.getsignal(signal.SIGTERM) is previous  # handler restored
     assert cut.status == "interrupted" and cut.step == 4
     saved = read_checkpoint(cut.checkpoint)
@@ -90,7 +92,8 @@ def test_sigterm_saves_and_resume_matches_uninterrupted_run(tmp_path, workers):
     b = read_checkpoint(resumed.checkpoint)
     for key in a["state_dict"]:
         torch.testing.assert_close(a["state_dict"][key], b["state_dict"][key], rtol=0, atol=0)
-    for pa, pb in zip(a["optimizer"]["state"].values(), b["optimizer"]["state"].values()):
+    for pa, pb in zip(a["optimizer"]["state"].values(), b["optimizer"]["state"].values(),
+                      strict=True):
         torch.testing.assert_close(pa["exp_avg_sq"], pb["exp_avg_sq"], rtol=0, atol=0)
     assert a["scheduler"]["last_epoch"] == b["scheduler"]["last_epoch"] == 6
 
@@ -102,7 +105,8 @@ def test_max_steps_stops_and_resumes(tmp_path):
 
 
 def test_resume_with_other_network_is_refused(tmp_path):
-    train(tiny_config(epochs=1), make_pairs(2), make_pairs(1), tmp_path, device="cpu", log=lambda *_: None)
+    train(tiny_config(epochs=1), make_pairs(2), make_pairs(1), tmp_path, device="cpu",
+          log=lambda *_: None)
     other = tiny_config(epochs=1, model=UNetConfig(depth=3, width=4).to_dict())
     with pytest.raises(ValueError, match="different network"):
         train(other, make_pairs(2), make_pairs(1), tmp_path, device="cpu", log=lambda *_: None)
@@ -133,7 +137,8 @@ def test_sampler_is_a_permutation_and_start_skips_a_prefix():
 
 def test_presets_follow_the_thesis_where_it_speaks():
     full = preset("full")
-    assert (full.lr, full.batch_size, full.epochs, full.alpha, full.grad_clip) == (3e-5, 16, 150, 0.3, 1.0)
+    assert ((full.lr, full.batch_size, full.epochs, full.alpha, full.grad_clip)
+            == (3e-5, 16, 150, 0.3, 1.0))
     with pytest.raises(ValueError, match="unknown training config"):
         preset("huge")
 
@@ -158,7 +163,8 @@ def test_warmup_rises_linearly_then_decays_to_the_floor():
     ramp = [warmup_cosine(s, 100, warmup_steps=10) for s in range(10)]
     assert ramp == pytest.approx([(s + 1) / 10 for s in range(10)])
     tail = [warmup_cosine(s, 100, warmup_steps=10, floor=0.05) for s in range(10, 101)]
-    assert all(a >= b for a, b in zip(tail, tail[1:]))
+    # neighbouring values: the shifted copy is one shorter, hence strict=False
+    assert all(a >= b for a, b in zip(tail, tail[1:], strict=False))
     assert tail[0] == pytest.approx(1.0) and tail[-1] == pytest.approx(0.05)
 
 

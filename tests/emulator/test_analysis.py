@@ -12,7 +12,7 @@ def test_major_loop_saturates_and_forcs_join_it(coarse100):
     h, m = analysis.major_loop(op, 100, reversible=False)
     assert m[0] == pytest.approx(1.0) and m[99] == pytest.approx(-1.0)
     curves = analysis.first_order_reversal_curves(op, [-1.0, 0.5], 50, reversible=False)
-    for hr_fields, branch in curves:
+    for _hr_fields, branch in curves:
         # every FORC ends at positive saturation, on the major loop
         assert branch[-1] == pytest.approx(1.0)
     # a FORC starting at the negative saturation field is the ascending major branch
@@ -29,7 +29,8 @@ def test_transfer_curve_is_odd_and_monotone_with_bias(emulator100):
 
 def test_harmonics_and_thd_known_answer():
     t = np.arange(4000) / 4000
-    sig = np.sin(2 * np.pi * 5 * t) + 0.03 * np.sin(2 * np.pi * 15 * t) + 0.04 * np.cos(2 * np.pi * 10 * t)
+    sig = (np.sin(2 * np.pi * 5 * t) + 0.03 * np.sin(2 * np.pi * 15 * t)
+           + 0.04 * np.cos(2 * np.pi * 10 * t))
     assert analysis.total_harmonic_distortion(sig, t, 5.0) == pytest.approx(0.05, rel=1e-9)
 
 

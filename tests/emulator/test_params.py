@@ -8,8 +8,10 @@ from thesis_lib.emulator import EmulatorParams, clip_seed
 
 def test_defaults_follow_design():
     p = EmulatorParams()
-    assert (p.bias_amplitude, p.bias_freq_khz, p.head_gap_um, p.head_spacing_um) == (3.0, 100.0, 4.0, 3.0)
-    assert (p.tape_speed_m_s, p.field_window_um, p.segment_um, p.beam_fwhm_um) == (0.1905, 30.0, 4.0, 26.0)
+    assert ((p.bias_amplitude, p.bias_freq_khz, p.head_gap_um, p.head_spacing_um)
+            == (3.0, 100.0, 4.0, 3.0))
+    assert ((p.tape_speed_m_s, p.field_window_um, p.segment_um, p.beam_fwhm_um)
+            == (0.1905, 30.0, 4.0, 26.0))
     assert p.preisach_n == 250 and p.output_rate == 48000
     # degradations beyond the thesis are off by default
     assert p.aging_field == 0 and p.dropout_rate_per_mm == 0 and p.print_through_gain == 0

@@ -5,8 +5,13 @@ import pytest
 
 from thesis_lib.emulator.degradations import aging_tail, dropouts, print_through
 from thesis_lib.emulator.measurement_noise import MeasurementNoise, noise_variance
-from thesis_lib.emulator.readout import (BeamReadout, beam_kernel, convolve_beam, gaussian_mtf,
-                                         resample_to_rate)
+from thesis_lib.emulator.readout import (
+    BeamReadout,
+    beam_kernel,
+    convolve_beam,
+    gaussian_mtf,
+    resample_to_rate,
+)
 from thesis_lib.emulator.tape_noise import TapeNoise, tape_noise
 
 

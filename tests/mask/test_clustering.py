@@ -3,8 +3,13 @@ import pytest
 from sklearn.cluster import DBSCAN
 from sklearn.metrics import adjusted_rand_score
 
-from thesis_lib.mask.clustering import (cluster, cluster_dbscan, cluster_gmm, cluster_kmeans,
-                                        distance_softmax)
+from thesis_lib.mask.clustering import (
+    cluster,
+    cluster_dbscan,
+    cluster_gmm,
+    cluster_kmeans,
+    distance_softmax,
+)
 from thesis_lib.mask.establish import establish_mask
 from thesis_lib.mask.features import pixel_features
 from thesis_lib.mask.quality import truth_metrics

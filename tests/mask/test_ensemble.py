@@ -11,7 +11,7 @@ def test_consensus_removes_one_members_speckle_and_keeps_the_shared_footprint():
     D, truth, valid, _ = planted_frame((48, 48), seed=0)
     rng = np.random.default_rng(1)
     members = []
-    for k in range(3):
+    for _k in range(3):
         M = truth.astype(float).copy()
         speckle = rng.random(M.shape) < 0.03
         M[speckle] = rng.choice([-1.0, 1.0], speckle.sum())

@@ -63,7 +63,8 @@ def thin_bands(shape=(96, 96), width=4, gap=1, noise=0.15, seed=0):
     pos = (yy >= row) & (yy < row + width)
     neg = (yy >= row + width + gap) & (yy < row + 2 * width + gap)
     along = 0.6 + 0.4 * np.cos(xx / 11.0)
-    D = along * (pos.astype(float) - neg) + noise * np.random.default_rng(seed).standard_normal(shape)
+    D = (along * (pos.astype(float) - neg)
+         + noise * np.random.default_rng(seed).standard_normal(shape))
     return D, pos.astype(np.int8) - neg.astype(np.int8)
 
 

@@ -2,8 +2,13 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from thesis_lib.mask.extract import (extract_series, load_mask, reference_frame,
-                                     reference_registration_image, registration_image)
+from thesis_lib.mask.extract import (
+    extract_series,
+    load_mask,
+    reference_frame,
+    reference_registration_image,
+    registration_image,
+)
 from thesis_lib.mask.registration import relative_to_reference
 from thesis_lib.mask.waveform import snr_vs_truth
 
@@ -24,7 +29,7 @@ def make_scans(s_true, shifts, shape=(64, 64), noise_seed=0, noise=0.5):
     rng = np.random.default_rng(noise_seed + 1)
     S, truth = footprint(shape, amplitude=6.0)
     scans = []
-    for s, d in zip(s_true, shifts):
+    for s, d in zip(s_true, shifts, strict=True):
         B, M = fourier_shift(background, d), fourier_shift(S, d)
         scan = {(h, m): (B + h * m * s * M + noise * rng.standard_normal((2,) + shape))
                 for h in (1, -1) for m in (1, -1)}

@@ -2,9 +2,15 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from thesis_lib.mask.registration import (affine_fit, decide_moving_mask, estimate_shift,
-                                          footprint_moments, register_file, similarity,
-                                          translate)
+from thesis_lib.mask.registration import (
+    affine_fit,
+    decide_moving_mask,
+    estimate_shift,
+    footprint_moments,
+    register_file,
+    similarity,
+    translate,
+)
 
 
 def texture(shape=(96, 96), seed=0):
@@ -51,7 +57,8 @@ def test_translate_is_inverted_by_the_opposite_shift_for_integer_steps():
 
 def test_alignment_improves_every_diagnostic_for_a_shifted_file():
     ref = texture(seed=4)
-    moved = fourier_shift(ref, (1.5, 2.0)) + 0.1 * ref.std() * np.random.default_rng(0).standard_normal(ref.shape)
+    moved = (fourier_shift(ref, (1.5, 2.0))
+             + 0.1 * ref.std() * np.random.default_rng(0).standard_normal(ref.shape))
     reg = register_file(ref, moved)
     assert reg.improved
     assert reg.after["corr"] > 0.95 > reg.before["corr"]
@@ -84,7 +91,10 @@ def test_footprint_moments_follow_a_displaced_blob():
 def test_decision_rule_off_for_static_series_and_on_for_drifting_ones():
     ref = texture(seed=7)
     rng = np.random.default_rng(7)
-    noisy = lambda d: fourier_shift(ref, d) + 0.1 * ref.std() * rng.standard_normal(ref.shape)
+
+    def noisy(d):
+        return fourier_shift(ref, d) + 0.1 * ref.std() * rng.standard_normal(ref.shape)
+
     static = [register_file(ref, noisy((0.0, 0.0))) for _ in range(4)]
     assert not decide_moving_mask(static).enabled
     drifting = [register_file(ref, noisy(d)) for d in [(0, 0), (1.2, 0.4), (-2.0, 1.5), (3.0, 0)]]

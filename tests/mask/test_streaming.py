@@ -38,7 +38,8 @@ def test_batches_of_one_frame_give_the_in_memory_means(tmp_path, monkeypatch):
         np.testing.assert_array_equal(scan.means()[hm],
                                       data[1][hm].astype(np.float64).mean(axis=0))
     loaded = read_scan(tmp_path / "s" / "scan_1.nxs", load=True)
-    np.testing.assert_array_equal(scan.valid, loaded.valid)        # saturation found while streaming
+    # saturation found while streaming
+    np.testing.assert_array_equal(scan.valid, loaded.valid)
     assert 0 < scan.valid.sum() < scan.valid.size
 
 
@@ -46,7 +47,7 @@ def test_extraction_streamed_equals_in_memory(tmp_path):
     data = _series(tmp_path / "s")
     series = read_series(tmp_path / "s", meta={})
     loaded = read_series(tmp_path / "s", meta={}).files
-    memory = [{**f, "valid": s.load().valid} for f, s in zip(data, loaded)]
+    memory = [{**f, "valid": s.load().valid} for f, s in zip(data, loaded, strict=True)]
     mask = np.sign(np.random.default_rng(1).normal(size=(24, 20)))
     a = extract_series(series, mask, register="off")
     b = extract_series(memory, mask, register="off")

@@ -10,7 +10,7 @@ def test_compare_backends_reports_table_5_1_and_truth_for_each_method():
     D, truth, valid, _ = planted_frame((64, 64), seed=2)
     rows, results = compare_backends(D, valid, truth, radius=3, dbscan_max_fit=None)
     assert set(rows) == {"kmeans", "gmm", "dbscan"}
-    for m, r in rows.items():
+    for _m, r in rows.items():
         assert 0 <= r["area_fraction"] <= 1 and r["components"] >= 0
         assert r["polarity_gap"] == pytest.approx(r["mu_pos"] - r["mu_neg"])
         assert r["time_s"] >= 0

@@ -2,8 +2,14 @@ import numpy as np
 import pytest
 
 from thesis_lib.mask.registration import translate
-from thesis_lib.mask.waveform import (aggregate, hf_ratio, sg_noise, sg_trend, snr_vs_truth,
-                                      waveform_metrics)
+from thesis_lib.mask.waveform import (
+    aggregate,
+    hf_ratio,
+    sg_noise,
+    sg_trend,
+    snr_vs_truth,
+    waveform_metrics,
+)
 
 from .conftest import footprint
 
@@ -21,7 +27,7 @@ def test_moving_mask_follows_drift_that_the_static_mask_misses():
     rng = np.random.default_rng(0)
     shifts = np.cumsum(rng.normal(0, 1.0, (25, 2)), axis=0)  # a random walk of a few pixels
     s_true = np.cos(np.arange(25) / 2.0)
-    frames = np.stack([s * translate(S, d) for s, d in zip(s_true, shifts)])
+    frames = np.stack([s * translate(S, d) for s, d in zip(s_true, shifts, strict=True)])
     mask = truth.astype(float)
     static = snr_vs_truth(aggregate(frames, mask), s_true)["snr_db"]
     moving = snr_vs_truth(aggregate(frames, mask, shifts), s_true)["snr_db"]

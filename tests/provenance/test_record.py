@@ -7,7 +7,8 @@ from thesis_lib.provenance import RunRecord, git_state, read_results, write_resu
 
 
 def _git(repo, *args):
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True,
+                          text=True).stdout.strip()
 
 
 @pytest.fixture

@@ -36,8 +36,10 @@ def slurm_env():
         pytest.fail("the SLURM integration test starts munged/slurmctld/slurmd and must run as "
                     "root (CI runs it as root); run `sudo make test` or "
                     "`sudo bash slurm/local_cluster.sh start` first")
-    was_running = subprocess.run(["bash", str(HARNESS), "status"], capture_output=True).returncode == 0
-    proc = subprocess.run(["bash", str(HARNESS), "start"], capture_output=True, text=True, timeout=900)
+    was_running = subprocess.run(["bash", str(HARNESS), "status"],
+                                 capture_output=True).returncode == 0
+    proc = subprocess.run(["bash", str(HARNESS), "start"], capture_output=True, text=True,
+                          timeout=900)
     if proc.returncode != 0:
         pytest.fail(f"local SLURM did not start (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
     conf = re.search(r"export SLURM_CONF=(\S+)", proc.stdout)
@@ -61,12 +63,14 @@ def _wait(job_ids, env, logs: Path):
         states = {j: _job_state(j, env) for j in job_ids}
         failed = {j: s for j, s in states.items() if any(x in terminal - {"COMPLETED"} for x in s)}
         if failed:
-            tails = "\n".join(f"--- {p.name}\n{p.read_text()[-1500:]}" for p in sorted(logs.glob("*.out")))
+            tails = "\n".join(f"--- {p.name}\n{p.read_text()[-1500:]}"
+                              for p in sorted(logs.glob("*.out")))
             pytest.fail(f"SLURM jobs failed: {failed}\n{tails}")
         if all(s and all(x == "COMPLETED" for x in s) for s in states.values()):
             return
         time.sleep(2)
-    pytest.fail(f"SLURM jobs not finished after {TIMEOUT_S} s: { {j: _job_state(j, env) for j in job_ids} }")
+    pytest.fail(f"SLURM jobs not finished after {TIMEOUT_S} s: "
+                f"{ {j: _job_state(j, env) for j in job_ids} }")
 
 
 def test_submit_all_runs_the_chain_on_a_real_cluster(slurm_env, tmp_path):
@@ -111,7 +115,8 @@ def test_submit_all_runs_the_chain_on_a_real_cluster(slurm_env, tmp_path):
     assert not list(pairs.rglob(".*.partial*"))
     # chapter executed by jupytext | papermill, then the report stage
     executed = work / "book" / "executed"
-    assert (executed / "metrics.ipynb").is_file() and (executed / "reproduction_report.ipynb").is_file()
+    assert (executed / "metrics.ipynb").is_file()
+    assert (executed / "reproduction_report.ipynb").is_file()
     assert (work / "book" / "results" / "metrics.json").is_file()
     # thread variables follow --cpus-per-task (thesis §4.2)
     first_task = next((work / "logs").glob("thesis-pairs-*_1.out")).read_text()

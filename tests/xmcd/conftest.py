@@ -19,7 +19,8 @@ TINY_MANIFEST = textwrap.dedent("""
     series:
       - {id: t1, integration_s: 2.0, repeats: 2, step_um: 200.0, cycles: 1.0}
       - {id: t2, integration_s: 6.0, repeats: 1, step_um: 400.0, cycles: 1.5}
-    reference: {id: reference, integration_s: 6.0, repeats: 2, step_um: 25.0, n_files: 3, saturated: true}
+    reference: {id: reference, integration_s: 6.0, repeats: 2, step_um: 25.0, n_files: 3,
+                saturated: true}
 """)
 
 

@@ -28,8 +28,9 @@ def test_phantom_then_info(tmp_path, tiny_manifest, capsys):
 
 
 def test_noise_free_flag_stores_expected_counts(tmp_path, tiny_manifest):
-    assert main(["phantom", "--series", "t2", "--out", str(tmp_path), "--manifest", str(tiny_manifest),
-                 "--detector", "16", "--noise-free", "--workers", "1"]) == 0
+    assert main(["phantom", "--series", "t2", "--out", str(tmp_path),
+                 "--manifest", str(tiny_manifest), "--detector", "16", "--noise-free",
+                 "--workers", "1"]) == 0
     frames = read_series(tmp_path / "t2").files[0].frames
     assert not np.array_equal(frames[(1, 1)], np.rint(frames[(1, 1)]))   # not integer counts
 
@@ -53,7 +54,8 @@ def test_info_reads_other_layouts_through_a_yaml_mapping(tmp_path, capsys):
 
 
 def test_errors_are_one_line_with_status_2(tmp_path, tiny_manifest, capsys):
-    assert main(["phantom", "--series", "s9", "--out", str(tmp_path), "--manifest", str(tiny_manifest)]) == 2
+    assert main(["phantom", "--series", "s9", "--out", str(tmp_path),
+                 "--manifest", str(tiny_manifest)]) == 2
     assert "unknown series ['s9']" in capsys.readouterr().err
     bad = tmp_path / "bad.nxs"
     bad.write_bytes(b"not hdf5")

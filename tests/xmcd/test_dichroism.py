@@ -1,10 +1,17 @@
 """Double difference on phantom data: exact cancellation without noise, Poisson variance with it."""
 
-import numpy as np
-import pytest
 from dataclasses import replace
 
-from thesis_lib.xmcd import COMBINATIONS, double_difference, read_series, reference_image, shot_noise_std
+import numpy as np
+import pytest
+
+from thesis_lib.xmcd import (
+    COMBINATIONS,
+    double_difference,
+    read_series,
+    reference_image,
+    shot_noise_std,
+)
 from thesis_lib.xmcd.phantom import SyntheticSeries
 
 
@@ -45,7 +52,8 @@ def test_noisy_double_difference_variance_matches_poisson(tmp_path, tiny_spec, t
         lam = ser.expected_counts(t)
         mean = 4 * ser.s_true[t] * ser.magnetic_term(t) * ser.count_time_s
         var = sum(lam[hm] + cfg.read_noise_counts**2 + 1 / 12 for hm in COMBINATIONS) / ser.n_frames
-        # leave out pixels whose counts could touch 0 or the full scale (clipping shrinks the variance)
+        # leave out pixels whose counts could touch 0 or the full scale
+        # (clipping shrinks the variance)
         peak = np.max([lam[hm] for hm in COMBINATIONS], axis=0)
         low = np.min([lam[hm] for hm in COMBINATIONS], axis=0)
         use = valid & (peak + 6 * np.sqrt(peak) < cfg.full_scale) & (low > 50)
@@ -56,7 +64,8 @@ def test_noisy_double_difference_variance_matches_poisson(tmp_path, tiny_spec, t
 
 
 def test_reference_median_and_frame(tmp_path, tiny_spec, tiny_config):
-    ser = SyntheticSeries(tiny_spec, replace(tiny_config, noise=False, drift_px=0.0, jump_probability=0.0))
+    ser = SyntheticSeries(tiny_spec, replace(tiny_config, noise=False, drift_px=0.0,
+                                             jump_probability=0.0))
     series = read_series(ser.write(tmp_path / "t1"))
     ref, valid = reference_image(series, how="median")
     stack = np.stack([double_difference(f)[0] for f in series.files])

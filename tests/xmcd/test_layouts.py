@@ -25,7 +25,10 @@ def planted_scans(seed=0):
     """Counts I = S0 + h m s_t S_mag + noise on a small detector: a + and a - lobe."""
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:SIZE, 0:SIZE]
-    lobe = lambda cx: np.exp(-((yy - SIZE / 2) ** 2 + (xx - cx) ** 2) / 6.0)
+
+    def lobe(cx):
+        return np.exp(-((yy - SIZE / 2) ** 2 + (xx - cx) ** 2) / 6.0)
+
     smag = 40.0 * (lobe(SIZE * 0.3) - lobe(SIZE * 0.7))
     s0 = 1000.0 + 200.0 * rng.random((SIZE, SIZE))
     scans = []
@@ -89,7 +92,7 @@ def test_stack_with_unequal_blocks_averages_each_block(tmp_path):
     """Any number of frames per block, in any order: each block's mean is its own frames'."""
     rng = np.random.default_rng(3)
     frames = {hm: rng.integers(0, 1000, (n, 6, 5)).astype(np.uint32)
-              for hm, n in zip(COMBINATIONS, (1, 4, 2, 3))}
+              for hm, n in zip(COMBINATIONS, (1, 4, 2, 3), strict=True)}
     text = write_foreign_series(tmp_path / "s", "stack", [frames, frames],
                                 positions_um=[0.0, 25.0], integration_s=1.0, filter="zstd", seed=5)
     scan = read_series(tmp_path / "s", load_text(tmp_path, text), meta={}).files[0]

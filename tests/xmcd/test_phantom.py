@@ -1,21 +1,29 @@
 """Synthetic beamline: interface contract, determinism, ground truth, re-runs."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import yaml
-from dataclasses import replace
 
 from thesis_lib.xmcd import UnknownSeriesError, double_difference, read_series
-from thesis_lib.xmcd.phantom import (PhantomConfig, SyntheticSeries, load_manifest, read_ground_truth,
-                                     write_phantom)
+from thesis_lib.xmcd.phantom import (
+    PhantomConfig,
+    SyntheticSeries,
+    load_manifest,
+    read_ground_truth,
+    write_phantom,
+)
 
 
 def _all_bytes(folder):
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
 
 
 def test_contract_folders_ground_truth_and_series_yml(tmp_path, tiny_manifest):
-    out = write_phantom(tmp_path / "out", "all", detector=32, seed=0, manifest=tiny_manifest, workers=1)
+    out = write_phantom(tmp_path / "out", "all", detector=32, seed=0, manifest=tiny_manifest,
+                        workers=1)
     assert sorted(out) == ["reference", "t1", "t2"]
     gt = read_ground_truth(out["t1"])
     n = len(read_series(out["t1"]))
@@ -26,7 +34,8 @@ def test_contract_folders_ground_truth_and_series_yml(tmp_path, tiny_manifest):
     # the stage's true step differs from the nominal one by at most the configured few per cent
     assert gt["step_um"] != 200.0 and abs(gt["step_um"] / 200.0 - 1) <= PhantomConfig().step_error
     meta = yaml.safe_load((out["t1"] / "series.yml").read_text())
-    assert meta["step_um"] == 200.0 and meta["test_tone_hz"] == 261.0 and meta["tape_speed_m_s"] == 0.381
+    assert meta["step_um"] == 200.0 and meta["test_tone_hz"] == 261.0
+    assert meta["tape_speed_m_s"] == 0.381
     assert meta["beam_um"] == [26.0, 25.0] and meta["integration_s"] == 2.0 and meta["repeats"] == 2
     assert not any(k in meta for k in ("footprint", "s_true", "shift_px", "seed"))
     # the reference is a saturated region: s = 1 everywhere
@@ -34,8 +43,10 @@ def test_contract_folders_ground_truth_and_series_yml(tmp_path, tiny_manifest):
 
 
 def test_same_seed_same_bytes_different_seed_same_geometry(tmp_path, tiny_manifest):
-    a = write_phantom(tmp_path / "a", "t1,reference", detector=32, seed=5, manifest=tiny_manifest, workers=2)
-    b = write_phantom(tmp_path / "b", ["t1", "reference"], detector=32, seed=5, manifest=tiny_manifest, workers=1)
+    a = write_phantom(tmp_path / "a", "t1,reference", detector=32, seed=5,
+                      manifest=tiny_manifest, workers=2)
+    b = write_phantom(tmp_path / "b", ["t1", "reference"], detector=32, seed=5,
+                      manifest=tiny_manifest, workers=1)
     for sid in a:
         assert _all_bytes(a[sid]) == _all_bytes(b[sid])
     c = write_phantom(tmp_path / "c", "t1", detector=32, seed=6, manifest=tiny_manifest, workers=1)
@@ -60,7 +71,8 @@ def test_rerun_skips_finished_and_refuses_other_settings(tmp_path, tiny_manifest
     assert stamp == {p.name: p.stat().st_mtime_ns for p in out.glob("*.nxs")}
     with pytest.raises(FileExistsError, match="t2.*overwrite"):
         write_phantom(tmp_path, "t2", detector=32, seed=1, manifest=tiny_manifest, workers=1)
-    write_phantom(tmp_path, "t2", detector=32, seed=1, manifest=tiny_manifest, workers=1, overwrite=True)
+    write_phantom(tmp_path, "t2", detector=32, seed=1, manifest=tiny_manifest, workers=1,
+                  overwrite=True)
     assert read_series(out).files[0].frames[(1, 1)].shape == (1, 32, 32)
 
 
@@ -85,7 +97,8 @@ def test_drift_moves_the_footprint_by_the_recorded_shift(tmp_path, tiny_spec):
     t = int(np.argmax(np.where(moved, np.abs(ser.s_true), -np.inf)))
     D, _ = double_difference(read_series(ser.write(tmp_path / "t")).files[t])
     fp = ser.scene.footprint.astype(float) * np.sign(ser.s_true[t])
-    score = {(a, b): np.sum(D * np.roll(fp, (a, b), axis=(0, 1))) for a in range(-6, 7) for b in range(-6, 7)}
+    score = {(a, b): np.sum(D * np.roll(fp, (a, b), axis=(0, 1)))
+             for a in range(-6, 7) for b in range(-6, 7)}
     best = np.array(max(score, key=score.get))
     assert np.all(np.abs(best - ser.shift_px[t]) < 1.0)
 
@@ -118,7 +131,8 @@ def test_ensure_phantom_is_a_self_healing_cache(tmp_path):
     first = _all_bytes(root / "s8")
     marker = root / "s8" / ".phantom.json"
     marker.write_text(marker.read_text().replace('"version": ', '"version": -1, "old": '))
-    ensure_phantom(tmp_path, "quick", series="s8", workers=1)     # stale cache: rebuilt, not refused
+    # stale cache: rebuilt, not refused
+    ensure_phantom(tmp_path, "quick", series="s8", workers=1)
     assert _all_bytes(root / "s8") == first
 
 
@@ -157,4 +171,5 @@ def test_ground_truth_shifts_are_measured_from_the_reference_acquisition(tiny_co
     assert np.allclose(gt["shift_px"] + origin, gt["shift_px_scene"])
     assert np.allclose(gt["shift_px_scene"], ser.shift_px)
     # without a reference the scene frame is kept (what the unit tests above use)
-    assert np.array_equal(SyntheticSeries(specs["s8"], cfg).ground_truth()["shift_px"], ser.shift_px)
+    unreferenced = SyntheticSeries(specs["s8"], cfg).ground_truth()["shift_px"]
+    assert np.array_equal(unreferenced, ser.shift_px)

@@ -44,7 +44,8 @@ def test_integer_shift_equals_rolled_scene():
     s0_s, smag_s = scene.terms((3.0, -5.0))
     inner = (slice(8, -8), slice(8, -8))
     np.testing.assert_allclose(s0_s[inner], np.roll(s0, (3, -5), axis=(0, 1))[inner], rtol=1e-9)
-    np.testing.assert_allclose(smag_s[inner], np.roll(smag, (3, -5), axis=(0, 1))[inner], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(smag_s[inner], np.roll(smag, (3, -5), axis=(0, 1))[inner],
+                               rtol=1e-9, atol=1e-12)
 
 
 def test_defects_are_fixed_and_geometry_seeded():

@@ -3,8 +3,15 @@
 import numpy as np
 import pytest
 
-from thesis_lib.xmcd import (COMBINATIONS, FrameShapeError, SeriesLayoutError, describe_series, read_series,
-                             write_scan, write_series_yml)
+from thesis_lib.xmcd import (
+    COMBINATIONS,
+    FrameShapeError,
+    SeriesLayoutError,
+    describe_series,
+    read_series,
+    write_scan,
+    write_series_yml,
+)
 from thesis_lib.xmcd.phantom import load_manifest, write_phantom
 
 

@@ -32,7 +32,8 @@ def test_azimuth_adds_the_across_track_width():
 
 def test_uniform_tape_reads_back_unchanged():
     u = np.arange(0.0, 1000.0, 4.0)
-    s = beam_average(TapeProfile(u, np.full(u.size, 0.37), "test"), [300.0, 500.0], (26, 25), azimuth_deg=1.0)
+    s = beam_average(TapeProfile(u, np.full(u.size, 0.37), "test"), [300.0, 500.0], (26, 25),
+                     azimuth_deg=1.0)
     np.testing.assert_allclose(s, 0.37, rtol=1e-12)
 
 
@@ -43,7 +44,8 @@ def test_beam_beyond_the_tape_is_refused():
 
 
 def test_emulator_writes_the_tone_at_the_tape_wavelength():
-    """The recorded pattern's dominant spatial frequency is f / v; it is odd-symmetric in the drive."""
+    """The recorded pattern's dominant spatial frequency is f / v; it is odd-symmetric in the
+    drive."""
     tape = recorded_tape(261.0, 0.04, 0.381, seed=3)
     assert tape.source == "emulator" and tape.position_um[0] >= 0
     m = tape.magnetisation - tape.magnetisation.mean()
@@ -53,7 +55,8 @@ def test_emulator_writes_the_tone_at_the_tape_wavelength():
     assert peak == pytest.approx(261.0 / 0.381e6, rel=1 / 10)     # 10 cycles: one-bin resolution
     assert 0.5 < np.percentile(np.abs(m), 99) < 1.0
     # same seed, same tape (ground truth must not depend on anything but its seed)
-    np.testing.assert_array_equal(recorded_tape(261.0, 0.04, 0.381, seed=3).magnetisation, tape.magnetisation)
+    np.testing.assert_array_equal(recorded_tape(261.0, 0.04, 0.381, seed=3).magnetisation,
+                                  tape.magnetisation)
 
 
 def test_standin_tone_has_the_tape_wavelength():

@@ -4,7 +4,13 @@ import h5py
 import numpy as np
 import pytest
 
-from thesis_lib.xmcd import COMBINATIONS, FrameShapeError, MissingCombinationError, nexus_tree, write_scan
+from thesis_lib.xmcd import (
+    COMBINATIONS,
+    FrameShapeError,
+    MissingCombinationError,
+    nexus_tree,
+    write_scan,
+)
 
 
 def _frames(rng, n=3, shape=(6, 5), dtype=np.uint16):
@@ -16,7 +22,8 @@ def test_groups_carry_nexus_classes(tmp_path):
                       integration_s=2.0, beam_um=(26, 25), step_um=25.0)
     with h5py.File(path) as h5:
         classes = {name: h5[name].attrs["NX_class"] for name in
-                   ("entry", "entry/instrument", "entry/instrument/detector", "entry/sample", "entry/data")}
+                   ("entry", "entry/instrument", "entry/instrument/detector", "entry/sample",
+                    "entry/data")}
         assert h5["entry/data/data"].shape == (4, 3, 6, 5)
     assert classes == {"entry": "NXentry", "entry/instrument": "NXinstrument",
                        "entry/instrument/detector": "NXdetector", "entry/sample": "NXsample",

@@ -111,12 +111,12 @@ class TinyUNet(nn.Module):
         h = F.pad(x, (0, (-length) % self.multiple))
         h = self.inp(h)
         skips = []
-        for block, pool in zip(self.down, self.pool):
+        for block, pool in zip(self.down, self.pool, strict=True):
             h = block(h, temb)
             skips.append(h)
             h = pool(h)
         h = self.mid(h, temb)
-        for block, skip in zip(self.up, reversed(skips)):
+        for block, skip in zip(self.up, reversed(skips), strict=True):
             h = F.interpolate(h, size=skip.shape[-1], mode="nearest")
             h = block(torch.cat([h, skip], dim=1), temb)
         return h[..., :length]

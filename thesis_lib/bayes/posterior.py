@@ -138,7 +138,7 @@ class ConformalScale:
     def fit(cls, clean, means, sds, level: float = 0.9) -> ConformalScale:
         """Fit on validation clips: lists of clean signals, posterior means and sds."""
         scores = np.concatenate([np.abs(np.asarray(c) - m) / np.maximum(s, 1e-12)
-                                 for c, m, s in zip(clean, means, sds)])
+                                 for c, m, s in zip(clean, means, sds, strict=True)])
         if scores.size == 0:
             raise ValueError("conformal recalibration needs at least one validation sample")
         n = scores.size

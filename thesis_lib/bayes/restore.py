@@ -134,7 +134,10 @@ class Restorer:
         enh = None
         if self.enhancement is not None and self.beta_star:
             scale = self.prior.scale
-            enh = lambda v: self.enhancement(v * scale)
+
+            def enh(v):
+                return self.enhancement(v * scale)
+
         out = guided_sample(self.prior.eps, self.prior.schedule, self.likelihood,
                             torch.tensor(y, dtype=torch.float32)[None, None], shape=(k, 1, n),
                             steps=self.steps, mode=self.mode, zeta=self.zeta, eta=self.eta,

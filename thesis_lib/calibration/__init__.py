@@ -15,20 +15,34 @@ Modules, one idea each:
 """
 
 from .align import Alignment, align, correlations
-from .identifiability import (aliased_frequency, beam_attenuation, bias_beat_period_um, identified, profile_interval,
-                              residual_structure, tone_wavelength_um)
+from .identifiability import (
+    aliased_frequency,
+    beam_attenuation,
+    bias_beat_period_um,
+    identified,
+    profile_interval,
+    residual_structure,
+    tone_wavelength_um,
+)
 from .inputs import SeriesMeta, load_series_meta, load_waveform, validate_waveform
 from .noise_budget import noise_budget, segment_noise_variance
-from .noise_spectrum import (BeamFromNoise, beam_fisher_sd, blurred_noise_variance, fit_noise_spectrum,
-                             noise_correlation, residual_spectrum)
+from .noise_spectrum import (
+    BeamFromNoise,
+    beam_fisher_sd,
+    blurred_noise_variance,
+    fit_noise_spectrum,
+    noise_correlation,
+    residual_spectrum,
+)
 from .score import METRICS, OBJECTIVE_WEIGHTS, match_metrics, objective, scan_lsd_n_fft
 from .search import Calibration, Surface, calibrate
 from .simulate import ToneSimulator
 
-__all__ = ["Alignment", "align", "correlations", "aliased_frequency", "beam_attenuation", "bias_beat_period_um",
-           "residual_structure", "identified",
+__all__ = ["Alignment", "align", "correlations", "aliased_frequency", "beam_attenuation",
+           "bias_beat_period_um", "residual_structure", "identified",
            "profile_interval", "tone_wavelength_um", "SeriesMeta", "load_series_meta",
            "load_waveform", "validate_waveform", "noise_budget", "segment_noise_variance",
            "BeamFromNoise", "beam_fisher_sd", "blurred_noise_variance", "fit_noise_spectrum",
-           "noise_correlation", "residual_spectrum", "METRICS", "OBJECTIVE_WEIGHTS", "match_metrics",
-           "objective", "scan_lsd_n_fft", "Calibration", "Surface", "calibrate", "ToneSimulator"]
+           "noise_correlation", "residual_spectrum", "METRICS", "OBJECTIVE_WEIGHTS",
+           "match_metrics", "objective", "scan_lsd_n_fft", "Calibration", "Surface", "calibrate",
+           "ToneSimulator"]

@@ -102,7 +102,8 @@ def noise_budget(measured, truth, *, step_um, beam_fwhm_um, segment_var, segment
     fine_n = int(round(n * step_um / segment_um))
     return {"tone_var": float(np.var(x)), "tape_var": tape, "floor_var": floor,
             "tape_to_floor": tape / floor,
-            "crb_sd_um": beam_fisher_sd(n, step_um, beam_fwhm_um, floor, tape, segment_um=segment_um),
+            "crb_sd_um": beam_fisher_sd(n, step_um, beam_fwhm_um, floor, tape,
+                                        segment_um=segment_um),
             "crb_sd_floor_known_um": beam_fisher_sd(n, step_um, beam_fwhm_um, floor, tape,
                                                     segment_um=segment_um, floor_known=True),
             # a perfect detector (floor a millionth of the tape noise) that the fit cannot

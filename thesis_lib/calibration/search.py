@@ -42,8 +42,8 @@ import numpy as np
 
 from .align import align
 from .identifiability import beam_attenuation, effective_samples, identified, profile_interval
-from .noise_spectrum import fit_noise_spectrum
 from .inputs import SeriesMeta, validate_waveform
+from .noise_spectrum import fit_noise_spectrum
 from .score import METRICS, OBJECTIVE_WEIGHTS, match_metrics, objective
 from .simulate import ToneSimulator
 
@@ -209,7 +209,8 @@ def calibrate(measured, meta: SeriesMeta, *, step_factors=STEP_FACTORS, beams_um
     (104.0, True)
     """
     if unidentified_beam not in ("nominal", "best"):
-        raise ValueError(f"unidentified_beam must be 'nominal' or 'best', got {unidentified_beam!r}")
+        raise ValueError("unidentified_beam must be 'nominal' or 'best', "
+                         f"got {unidentified_beam!r}")
     y = validate_waveform(measured, source=f"measured waveform {meta.series_id}".strip())
     steps = meta.step_um * np.asarray(sorted(step_factors), dtype=np.float64)
     beams = np.asarray(sorted(beams_um), dtype=np.float64)

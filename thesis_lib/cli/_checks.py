@@ -96,7 +96,8 @@ def float_list(low: float | None = None, *, low_open=False):
         try:
             return [item(v.strip()) for v in parts]
         except argparse.ArgumentTypeError:
-            raise argparse.ArgumentTypeError(f"got {text!r}; give comma-separated {wanted}") from None
+            raise argparse.ArgumentTypeError(
+                f"got {text!r}; give comma-separated {wanted}") from None
 
     parse.__name__ = "list"
     return parse

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._layout import add_layout_option, resolve_layout
-
 from ._checks import check_output, float_list, int_range
+from ._layout import add_layout_option, resolve_layout
 
 
 def register(subparsers) -> None:
@@ -17,7 +16,8 @@ def register(subparsers) -> None:
                     "align each simulation to WAVEFORM (lag by cross-correlation, optional gain), "
                     "score it (rho, NRMSE, E_rel, LSD, HF mismatch) and keep the point with the "
                     "smallest objective; then fit the beam to the spectrum of the tape noise left "
-                    "after the tone (Whittle likelihood). Reads only WAVEFORM and the experiment log. Writes "
+                    "after the tone (Whittle likelihood). Reads only WAVEFORM and the experiment "
+                    "log. Writes "
                     "calib.json with beam_fwhm_um, step_um, metrics, the alignment, "
                     "profile-likelihood intervals and both score surfaces.")
     p.add_argument("waveform", metavar="WAVEFORM.npz",

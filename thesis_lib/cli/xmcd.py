@@ -12,16 +12,19 @@ from ._layout import add_layout_option, resolve_layout
 
 
 def register(subparsers):
-    p = subparsers.add_parser("xmcd", help="inspect XMCD acquisitions (NeXus files and series folders)",
+    p = subparsers.add_parser("xmcd",
+                              help="inspect XMCD acquisitions (NeXus files and series folders)",
                               description="Inspect XMCD acquisitions written by the beamline or by "
                                           "`thesis phantom`.")
     verbs = p.add_subparsers(dest="xmcd_verb", metavar="SUBCOMMAND")
     info = verbs.add_parser("info", help="print what a NeXus file or a series folder holds",
-                            description="For a file: its NeXus tree, frame stacks, metadata and valid "
-                                        "pixels. For a folder: series.yml, the number of files, positions, "
-                                        "detector shape and the Table 5.2 row rebuilt from the files.")
+                            description="For a file: its NeXus tree, frame stacks, metadata and "
+                                        "valid pixels. For a folder: series.yml, the number of "
+                                        "files, positions, detector shape and the Table 5.2 row "
+                                        "rebuilt from the files.")
     info.add_argument("path", metavar="FILE_OR_DIR", help="a .nxs file or a series folder")
-    info.add_argument("--tree", action="store_true", help="also list every group and dataset of a file")
+    info.add_argument("--tree", action="store_true",
+                      help="also list every group and dataset of a file")
     add_layout_option(info)
     info.add_argument("--mapping", default=None, metavar="YAML",
                       help="YAML dict of reader fields -> dataset paths (the `fields` of a layout; "
@@ -73,7 +76,8 @@ def load_mapping(path) -> dict:
                                 "{frames: /entry/data, frame_axes: cfyx, position_um: /entry/x}")
     mapping = yaml.safe_load(path.read_text())
     if not isinstance(mapping, dict):
-        raise ValueError(f"{path}: a mapping must be a YAML dict of reader field -> dataset path or value")
+        raise ValueError(f"{path}: a mapping must be a YAML dict of reader field -> dataset path "
+                         "or value")
     return mapping
 
 
@@ -86,15 +90,17 @@ def file_report(path, tree=False, mapping=None) -> list[str]:
     H, W = scan.frame_shape[(1, 1)][1:]
     lines = [f"file            {scan.path}",
              f"detector        {H} x {W} pixels",
-             f"frames (h, m)   " + ", ".join(f"{hm}: {n}" for hm, n in n_frames.items()),
+             "frames (h, m)   " + ", ".join(f"{hm}: {n}" for hm, n in n_frames.items()),
              f"position        {scan.position_um:g} um",
              f"integration     {scan.integration_s:g} s per polarisation"
              + (f" ({scan.count_time_s:g} s per frame)" if scan.count_time_s else ""),
              f"repeats         {scan.repeats}",
              f"step            {_opt(scan.step_um, 'um')}",
-             f"beam (X x Y)    " + (" x ".join(f"{b:g}" for b in scan.beam_um) + " um" if scan.beam_um else "-"),
+             "beam (X x Y)    " + (" x ".join(f"{b:g}" for b in scan.beam_um) + " um"
+                                  if scan.beam_um else "-"),
              f"full scale      {_opt(scan.saturation_value, 'counts')}",
-             f"valid pixels    {int(scan.valid.sum())} of {H * W} ({100 * scan.valid.mean():.2f} %)"]
+             f"valid pixels    {int(scan.valid.sum())} of {H * W} "
+             f"({100 * scan.valid.mean():.2f} %)"]
     if tree:
         lines += ["", "NeXus tree:"] + ["  " + line for line in nexus_tree(path)]
     return lines

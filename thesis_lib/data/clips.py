@@ -150,7 +150,8 @@ def make_clips(audio_root, out_root, split_seed: int = 0, clip_s: float = 5.0, r
     else:
         tracks = list_audio(audio_root)
         if not tracks:
-            raise FileNotFoundError(f"{audio_root}: contains no audio files ({', '.join(AUDIO_SUFFIXES)})")
+            raise FileNotFoundError(
+                f"{audio_root}: contains no audio files ({', '.join(AUDIO_SUFFIXES)})")
         index_split = split_tracks(range(len(tracks)), seed=split_seed)
         for split, indices in index_split.items():
             assignments += [(split, tracks[i], tracks[i].relative_to(audio_root)) for i in indices]

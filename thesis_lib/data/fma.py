@@ -44,9 +44,11 @@ def genre_ids(genres_csv, title: str = "Classical") -> list[int]:
         reader = csv.DictReader(fh)
         if reader.fieldnames is None or not {"genre_id", "title"} <= set(reader.fieldnames):
             raise ValueError(f"{genres_csv}: expected columns genre_id and title (FMA genres.csv)")
-        ids = [int(row["genre_id"]) for row in reader if row["title"].strip().lower() == title.lower()]
+        ids = [int(row["genre_id"]) for row in reader
+               if row["title"].strip().lower() == title.lower()]
     if not ids:
-        raise ValueError(f"{genres_csv}: no genre titled {title!r}; check the file is FMA's genres.csv")
+        raise ValueError(f"{genres_csv}: no genre titled {title!r}; "
+                         "check the file is FMA's genres.csv")
     return ids
 
 
@@ -61,7 +63,8 @@ def tracks_with_genres(tracks_csv, wanted, column: str = "genres_all") -> list[i
             next(reader)  # the "track_id" index-label row
         except StopIteration:
             raise ValueError(f"{tracks_csv}: shorter than FMA's three header rows") from None
-        cols = [i for i, (a, b) in enumerate(zip(top, names)) if a == "track" and b == column]
+        cols = [i for i, (a, b) in enumerate(zip(top, names, strict=True))
+                if a == "track" and b == column]
         if not cols:
             raise ValueError(f"{tracks_csv}: no column track.{column}; is this FMA's tracks.csv?")
         col = cols[0]
@@ -73,7 +76,8 @@ def tracks_with_genres(tracks_csv, wanted, column: str = "genres_all") -> list[i
                 genres = ast.literal_eval(row[col]) if row[col].strip() else []
                 track_id = int(row[0])
             except (ValueError, SyntaxError, IndexError) as exc:
-                raise ValueError(f"{tracks_csv}, line {line}: unreadable track row ({exc})") from exc
+                raise ValueError(
+                    f"{tracks_csv}, line {line}: unreadable track row ({exc})") from exc
             if wanted.intersection(int(g) for g in genres):
                 found.append(track_id)
     return sorted(found)
@@ -156,7 +160,8 @@ def layout_subset(audio_root, out_root, splits: dict, link: bool = True, manifes
         The manifest path.
     """
     audio_root, out_root = Path(audio_root), Path(out_root)
-    missing = [t for ids in splits.values() for t in ids if not (audio_root / fma_relpath(t)).is_file()]
+    missing = [t for ids in splits.values() for t in ids
+               if not (audio_root / fma_relpath(t)).is_file()]
     if missing:
         raise FileNotFoundError(f"{len(missing)} track(s) absent from {audio_root}, e.g. "
                                 f"{audio_root / fma_relpath(missing[0])}; point audio_root at the "

@@ -70,12 +70,13 @@ class PairedAudioDataset(Dataset):
     (['a/x.wav'], (1, 4410), (1, 4410))
     """
 
-    def __init__(self, degraded_root, clean_root, split: str = "train", target_rate: int | None = 44100,
-                 strict: bool = False):
+    def __init__(self, degraded_root, clean_root, split: str = "train",
+                 target_rate: int | None = 44100, strict: bool = False):
         self.degraded_dir = _split_dir(Path(degraded_root), split)
         self.clean_dir = _split_dir(Path(clean_root), split)
         self.split, self.target_rate = split, target_rate
-        degraded = {p.relative_to(self.degraded_dir).as_posix(): p for p in list_audio(self.degraded_dir)}
+        degraded = {p.relative_to(self.degraded_dir).as_posix(): p
+                    for p in list_audio(self.degraded_dir)}
         clean = {p.relative_to(self.clean_dir).as_posix(): p for p in list_audio(self.clean_dir)}
         # Exact relative path first; fall back to a case-insensitive match of the whole path.
         clean_folded = {}
@@ -91,14 +92,16 @@ class PairedAudioDataset(Dataset):
                 missing.append(degraded[rel])
         if missing:
             raise UnpairedFileError(
-                f"{len(missing)} degraded clip(s) have no clean counterpart under {self.clean_dir}, "
-                f"e.g. {missing[0]}; regenerate the pairs from this clean tree or remove the stray files")
+                f"{len(missing)} degraded clip(s) have no clean counterpart under "
+                f"{self.clean_dir}, e.g. {missing[0]}; regenerate the pairs from this clean tree "
+                "or remove the stray files")
         if strict:
             paired = {p[2] for p in pairs}
             orphans = sorted(set(clean.values()) - paired)
             if orphans:
-                raise UnpairedFileError(f"{len(orphans)} clean clip(s) have no degraded counterpart "
-                                        f"under {self.degraded_dir}, e.g. {orphans[0]}; finish `thesis pairs`")
+                raise UnpairedFileError(
+                    f"{len(orphans)} clean clip(s) have no degraded counterpart "
+                    f"under {self.degraded_dir}, e.g. {orphans[0]}; finish `thesis pairs`")
         if not pairs:
             raise FileNotFoundError(f"{self.degraded_dir}: no audio clips in this split")
         self.relpaths = [p[0] for p in pairs]
@@ -123,8 +126,9 @@ class PairedAudioDataset(Dataset):
         y, rate_y = self._load(degraded_path)
         x, rate_x = self._load(clean_path)
         if self.target_rate is None and rate_x != rate_y:
-            raise ValueError(f"{degraded_path} ({rate_y} Hz) and {clean_path} ({rate_x} Hz) differ in "
-                             "sample rate; pass target_rate to resample both")
+            raise ValueError(f"{degraded_path} ({rate_y} Hz) and {clean_path} ({rate_x} Hz) "
+                             "differ in sample rate; pass target_rate to resample both")
         y, x = self._resampler(rate_y)(y), self._resampler(rate_x)(x)
-        n = min(y.shape[-1], x.shape[-1])  # safety trim: rounding in resampling may differ by a sample
+        # safety trim: rounding in resampling may differ by a sample
+        n = min(y.shape[-1], x.shape[-1])
         return y[..., :n].unsqueeze(0), x[..., :n].unsqueeze(0)

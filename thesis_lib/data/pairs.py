@@ -37,8 +37,8 @@ from thesis_lib.provenance import git_state, write_json_atomic
 from .audio import read_audio, to_mono, write_wav
 from .clips import list_audio, parse_clip_name
 
-__all__ = ["clip_seed", "parse_fraction", "select_fraction", "generate_pairs", "verify_pairs", "GenerationReport",
-           "load_emulator", "read_timings", "PARAMS_NAME"]
+__all__ = ["clip_seed", "parse_fraction", "select_fraction", "generate_pairs", "verify_pairs",
+           "GenerationReport", "load_emulator", "read_timings", "PARAMS_NAME"]
 
 PARAMS_NAME = "params.json"
 LOG_DIR = "logs"
@@ -117,7 +117,8 @@ def _transform_params(transform) -> dict:
 
 def _output_rate(transform, rate: int) -> int:
     params = getattr(transform, "params", None)
-    return int(getattr(params, "output_rate", None) or getattr(transform, "output_rate", None) or rate)
+    return int(getattr(params, "output_rate", None) or getattr(transform, "output_rate", None)
+               or rate)
 
 
 def _write_params(out_root: Path, doc: dict) -> None:
@@ -191,19 +192,21 @@ def generate_pairs(clean_root, out_root, transform=None, params=None, which_frac
     if not clips:
         raise FileNotFoundError(f"{clean_root}: no clean .wav clips; run make_clips / "
                                 "`thesis corpus clips` first")
-    if out_root.resolve() == clean_root.resolve() or clean_root.resolve() in out_root.resolve().parents:
+    if (out_root.resolve() == clean_root.resolve()
+            or clean_root.resolve() in out_root.resolve().parents):
         raise ValueError(f"--out {out_root} must not lie inside --clean {clean_root}")
     relpaths = [c.relative_to(clean_root).as_posix() for c in clips]
     mine = select_fraction(relpaths, k, K)
     out_root.mkdir(parents=True, exist_ok=True)
     _write_params(out_root, {
-        "clean_root": clean_root.name, "seed": int(seed), "seed_rule": "(s0 + crc32(relpath+clip_index)) % 2**32",
+        "clean_root": clean_root.name, "seed": int(seed),
+        "seed_rule": "(s0 + crc32(relpath+clip_index)) % 2**32",
         "clip_count": len(relpaths), "transform": _transform_params(transform),
         "code_version": git_state()["commit"]})
     report = GenerationReport(fraction=(k, K), total_clips=len(relpaths), assigned=len(mine))
     targets = [out_root / rel for rel in mine]
     _remove_stale_partials(out_root, targets)
-    todo = [rel for rel, target in zip(mine, targets) if not target.exists()]
+    todo = [rel for rel, target in zip(mine, targets, strict=True) if not target.exists()]
     report.skipped = len(mine) - len(todo)
     if todo and hasattr(transform, "warmup"):
         transform.warmup()  # JIT compilation happens here, outside the timed clips
@@ -220,7 +223,8 @@ def generate_pairs(clean_root, out_root, transform=None, params=None, which_frac
                 y, out_rate, stages = x, rate, {}
             else:
                 y = np.asarray(transform(x, rate, s_clip))
-                out_rate, stages = _output_rate(transform, rate), dict(getattr(transform, "last_timings", {}) or {})
+                out_rate = _output_rate(transform, rate)
+                stages = dict(getattr(transform, "last_timings", {}) or {})
             write_wav(out_root / rel, y.astype(np.float32), out_rate)
             seconds = time.perf_counter() - t0
             share = stages.get("hysteresis", 0.0) / seconds if stages else None
@@ -257,7 +261,8 @@ def verify_pairs(clean_root, pairs_root, transform=None, seed: int = 0, relpaths
     import tempfile
     clean_root, pairs_root = Path(clean_root), Path(pairs_root)
     if relpaths is None:
-        relpaths = [p.relative_to(clean_root).as_posix() for p in list_audio(clean_root, suffixes=(".wav",))]
+        relpaths = [p.relative_to(clean_root).as_posix()
+                    for p in list_audio(clean_root, suffixes=(".wav",))]
     verdict = {}
     with tempfile.TemporaryDirectory() as scratch:
         for rel in relpaths:
@@ -267,7 +272,8 @@ def verify_pairs(clean_root, pairs_root, transform=None, seed: int = 0, relpaths
             if transform is None:
                 y, out_rate = x, rate
             else:
-                y, out_rate = np.asarray(transform(x, rate, clip_seed(seed, track, index))), _output_rate(transform, rate)
+                y = np.asarray(transform(x, rate, clip_seed(seed, track, index)))
+                out_rate = _output_rate(transform, rate)
             fresh = write_wav(Path(scratch) / "clip.wav", y.astype(np.float32), out_rate)
             target = pairs_root / rel
             verdict[rel] = target.is_file() and target.read_bytes() == fresh.read_bytes()

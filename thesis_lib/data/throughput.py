@@ -79,13 +79,15 @@ def summarise_timings(records, wall_s: float) -> ThroughputResult:
     return ThroughputResult(workers=len(by_worker), clips=len(records), wall_s=float(wall_s),
                             sec_per_clip=float(means.mean()), sec_per_clip_sd=float(means.std()),
                             clips_per_hour=3600.0 / float(means.mean()),
-                            clips_per_hour_all_workers=3600.0 * len(by_worker) / float(means.mean()),
+                            clips_per_hour_all_workers=(3600.0 * len(by_worker)
+                                                        / float(means.mean())),
                             clips_per_hour_wall=3600.0 * len(records) / wall_s,
                             hysteresis_share_pct=share)
 
 
 def measure_throughput(clean_root, out_root, workers: int = 2, mode: str = "emulator",
-                       params=None, seed: int = 0, timeout_s: float | None = None) -> ThroughputResult:
+                       params=None, seed: int = 0,
+                       timeout_s: float | None = None) -> ThroughputResult:
     """Generate ``clean_root`` into a fresh ``out_root`` with ``workers`` processes and time it.
 
     Parameters
@@ -111,7 +113,8 @@ def measure_throughput(clean_root, out_root, workers: int = 2, mode: str = "emul
         raise ValueError(f"mode {mode!r}: choose 'emulator' or 'stand-in'")
     if params is not None:
         flag = flag + ["--params", str(params)]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_REPO), os.environ.get("PYTHONPATH")]))}
+    pythonpath = os.pathsep.join(filter(None, [str(_REPO), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": pythonpath}
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
                 "NUMBA_NUM_THREADS"):
         env[var] = "1"
@@ -124,10 +127,12 @@ def measure_throughput(clean_root, out_root, workers: int = 2, mode: str = "emul
     failures = []
     try:
         for k, proc in enumerate(procs, start=1):
-            remaining = None if timeout_s is None else max(1.0, timeout_s - (time.perf_counter() - t0))
+            remaining = (None if timeout_s is None
+                         else max(1.0, timeout_s - (time.perf_counter() - t0)))
             _, err = proc.communicate(timeout=remaining)
             if proc.returncode != 0:
-                failures.append(f"worker {k}/{workers} exited {proc.returncode}: {err.strip()[-800:]}")
+                failures.append(f"worker {k}/{workers} exited {proc.returncode}: "
+                                f"{err.strip()[-800:]}")
     finally:
         for proc in procs:
             if proc.poll() is None:

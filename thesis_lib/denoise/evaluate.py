@@ -90,12 +90,14 @@ def evaluate_methods(pairs, methods: dict, sample_rate: int, progress: bool = Fa
     --------
     >>> rng = np.random.default_rng(0)
     >>> x = np.sin(np.arange(8192) * 0.03); y = x + 0.1 * rng.standard_normal(8192)
-    >>> out = evaluate_methods([(y, x)], {"identity": lambda y, sr: y, "oracle": lambda y, sr: x}, 8000)
+    >>> out = evaluate_methods([(y, x)], {"identity": lambda y, sr: y, "oracle": lambda y, sr: x},
+    ...                        8000)
     >>> out["identity"]["delta_si_sdr_db"], out["oracle"]["lsd_db"]
     (0.0, 0.0)
     """
     from tqdm.auto import tqdm
-    per = {name: {"si_sdr_db": [], "l1": [], "lsd_db": [], "delta_si_sdr_db": []} for name in methods}
+    per = {name: {"si_sdr_db": [], "l1": [], "lsd_db": [], "delta_si_sdr_db": []}
+           for name in methods}
     skipped = 0
     for y, x in tqdm(list(pairs), desc="evaluate", disable=not progress, unit="clip"):
         y, x = _numpy_mono(y), _numpy_mono(x)
@@ -106,7 +108,8 @@ def evaluate_methods(pairs, methods: dict, sample_rate: int, progress: bool = Fa
         for name, method in methods.items():
             est = np.asarray(method(y, sample_rate), dtype=np.float64).reshape(-1)
             if est.shape != x.shape:
-                raise ValueError(f"method {name!r} returned {est.size} samples for a {x.size}-sample clip")
+                raise ValueError(f"method {name!r} returned {est.size} samples "
+                                 f"for a {x.size}-sample clip")
             s = score_clip(x, est)
             for key, value in s.items():
                 per[name][key].append(value)

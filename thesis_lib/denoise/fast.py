@@ -116,7 +116,7 @@ class ChannelsLastUNet(nn.Module):
             skips.append(h)
             h = F.max_pool2d(h, (1, 2))
         h = self.bottleneck(h)
-        for decoder, skip in zip(self.decoders, reversed(skips)):
+        for decoder, skip in zip(self.decoders, reversed(skips), strict=True):
             h = decoder(h, skip)
         correction = crop_to_length(self.head(h)[:, :, 0, :], length)
         if level is not None:

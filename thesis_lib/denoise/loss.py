@@ -93,7 +93,8 @@ class MultiResolutionSTFTLoss(nn.Module):
                 diff = torch.linalg.vector_norm(mag_hat - mag, dim=(1, 2))
                 ref = torch.linalg.vector_norm(mag, dim=(1, 2)).clamp_min(self.eps)
                 sc = diff / ref
-                log = (torch.log(mag_hat + self.eps) - torch.log(mag + self.eps)).abs().mean(dim=(1, 2))
+                log = (torch.log(mag_hat + self.eps)
+                       - torch.log(mag + self.eps)).abs().mean(dim=(1, 2))
                 total = total + (sc + log).mean()
             return total / len(self.resolutions)
 

@@ -225,12 +225,14 @@ def collate_shortest(items):
 
     Examples
     --------
-    >>> y, x = collate_shortest([(torch.ones(1, 5), torch.ones(1, 5)), (torch.ones(1, 4), torch.ones(1, 4))])
+    >>> y, x = collate_shortest([(torch.ones(1, 5), torch.ones(1, 5)),
+    ...                          (torch.ones(1, 4), torch.ones(1, 4))])
     >>> tuple(y.shape), tuple(x.shape)
     ((2, 1, 4), (2, 1, 4))
     """
     n = min(min(y.shape[-1], x.shape[-1]) for y, x in items)
-    return (torch.stack([y[..., :n] for y, _ in items]), torch.stack([x[..., :n] for _, x in items]))
+    return (torch.stack([y[..., :n] for y, _ in items]),
+            torch.stack([x[..., :n] for _, x in items]))
 
 
 def _ignore_sigterm(worker_id):
@@ -296,7 +298,8 @@ def train(config: TrainConfig, train_set, val_set, out_dir, device=None, on_step
     steps_per_epoch = math.ceil(len(train_set) / config.batch_size)
     total_steps = max(1, config.epochs * steps_per_epoch)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: warmup_cosine(step, total_steps, config.warmup_steps, config.min_lr_ratio))
+        optimizer,
+        lambda step: warmup_cosine(step, total_steps, config.warmup_steps, config.min_lr_ratio))
     use_amp = bool(config.amp and device.type == "cuda")
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     state = {"step": 0, "epoch": 0, "batch_in_epoch": 0,
@@ -405,7 +408,8 @@ def train(config: TrainConfig, train_set, val_set, out_dir, device=None, on_step
             save(finished=True)
     if writer:
         writer.close()
-    return TrainResult(status, state["step"], state["epoch"], ckpt_path, best_path, state["metrics"])
+    return TrainResult(status, state["step"], state["epoch"], ckpt_path, best_path,
+                       state["metrics"])
 
 
 #: Settings that may change between an interrupted run and its resumption.

@@ -78,7 +78,8 @@ class UNetConfig:
             raise ValueError(f"invalid U-Net shape depth={self.depth} width={self.width} "
                              f"max_width={self.max_width}; need depth ≥ 1 and width ≤ max_width")
         if self.upsample_mode not in ("linear", "nearest"):
-            raise ValueError(f"upsample_mode must be 'linear' or 'nearest', got {self.upsample_mode!r}")
+            raise ValueError("upsample_mode must be 'linear' or 'nearest', "
+                             f"got {self.upsample_mode!r}")
 
     def channels(self, level: int) -> int:
         """Channel count of encoder ``level`` (0 = finest)."""
@@ -223,7 +224,7 @@ class UNet1d(nn.Module):
             skips.append(h)
             h = self.pool(h)
         h = self.bottleneck(h)
-        for decoder, skip in zip(self.decoders, reversed(skips)):
+        for decoder, skip in zip(self.decoders, reversed(skips), strict=True):
             h = decoder(h, skip)
         correction = crop_to_length(self.head(h), length)
         if level is not None:

@@ -76,7 +76,8 @@ def harmonic_amplitudes(signal, coordinate, frequency, count: int = 5):
     Examples
     --------
     >>> t = np.arange(1000) / 1000
-    >>> a = harmonic_amplitudes(0.5 * np.sin(2 * np.pi * 10 * t) + 0.05 * np.cos(2 * np.pi * 30 * t), t, 10.0)
+    >>> a = harmonic_amplitudes(0.5 * np.sin(2 * np.pi * 10 * t)
+    ...                         + 0.05 * np.cos(2 * np.pi * 30 * t), t, 10.0)
     >>> np.round(a, 6).tolist()
     [0.5, 0.0, 0.05, 0.0, 0.0]
     """
@@ -98,7 +99,8 @@ def total_harmonic_distortion(signal, coordinate, frequency, count: int = 5) -> 
 
 def recorded_tone_thd(emulator, amplitude=0.2, frequency=1000.0, duration_s=0.04,
                       sample_rate=48000, count=5):
-    """THD of the noiseless remanence profile written by a sine of ``amplitude`` and ``frequency``."""
+    """THD of the noiseless remanence profile written by a sine of ``amplitude`` and
+    ``frequency``."""
     x = amplitude * np.sin(2 * np.pi * frequency * np.arange(int(duration_s * sample_rate))
                            / sample_rate)
     tape = emulator.record(x, sample_rate, 0)

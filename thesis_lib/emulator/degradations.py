@@ -62,7 +62,7 @@ def dropouts(m, segment_um, rate_per_mm, length_um, depth, rng):
     count = rng.poisson(rate_per_mm * length_mm)
     starts = rng.uniform(0, m.size, count)
     spans = rng.exponential(length_um / segment_um, count)
-    for s, d in zip(starts, spans):
+    for s, d in zip(starts, spans, strict=True):
         m[int(s): int(np.ceil(s + d))] *= (1.0 - depth)
     return m
 

@@ -29,11 +29,11 @@ import numpy as np
 from scipy import ndimage
 from scipy.stats import spearmanr
 
+from .establish import extreme_memberships
 from .pipeline import build_mask
 from .quality import truth_metrics
 from .waveform import aggregate, snr_vs_truth, waveform_metrics
 from .weighted import weighted_mask
-from .establish import extreme_memberships
 
 PROXIES = ("coherence", "stability", "neg_waveform_noise")
 

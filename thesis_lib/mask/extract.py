@@ -29,8 +29,13 @@ from threadpoolctl import threadpool_limits
 
 from thesis_lib._npz import read_npz
 
-from .registration import (MovingMaskDecision, decide_moving_mask, estimate_shift, register_file,
-                           translate)
+from .registration import (
+    MovingMaskDecision,
+    decide_moving_mask,
+    estimate_shift,
+    register_file,
+    translate,
+)
 
 REGISTER_MODES = ("auto", "on", "off")
 
@@ -143,7 +148,8 @@ def align_reference(images, align: bool = True) -> ReferenceFrame:
         shifts -= shifts.mean(axis=0)
         # cubic spline, edge values repeated: bilinear interpolation would low-pass
         # each file by a different amount, and a zero fill would add a false edge
-        images = [ndimage.shift(img, -d, order=3, mode="nearest") for img, d in zip(images, shifts)]
+        images = [ndimage.shift(img, -d, order=3, mode="nearest")
+                  for img, d in zip(images, shifts, strict=True)]
     return ReferenceFrame(image=np.median(np.stack(images), axis=0), file_shift_px=shifts)
 
 
@@ -289,8 +295,10 @@ def load_mask(path):
         Naming the file and how to produce a valid one.
     """
     path = Path(path)
-    data = read_npz(path, "mask file", "`thesis mask --reference REF --method kmeans --out mask.npz`")
+    data = read_npz(path, "mask file",
+                    "`thesis mask --reference REF --method kmeans --out mask.npz`")
     mask = data.get("mask")
     if mask is None or mask.ndim != 2 or not np.all(np.isfinite(mask)):
-        raise ValueError(f"{path}: needs a finite 2-D array `mask`; re-create it with `thesis mask`")
+        raise ValueError(f"{path}: needs a finite 2-D array `mask`; "
+                         "re-create it with `thesis mask`")
     return data

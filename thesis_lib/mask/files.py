@@ -9,8 +9,8 @@ that position) and ``params`` (JSON text). ``waveform.npz`` holds ``s`` (float64
 file in scan order), ``shift_px`` (T×2, the estimated displacement (dy, dx) of
 each file's footprint relative to the reference — measured from the mean
 position of the reference files; the phantom's ground-truth ``shift_px``,
-stated from the same origin, compares directly; zeros when registration is off), ``s_static``, ``s_moving``,
-``positions_um``, ``moving`` and ``params`` / ``decision`` (JSON text).
+stated from the same origin, compares directly; zeros when registration is off), ``s_static``,
+``s_moving``, ``positions_um``, ``moving`` and ``params`` / ``decision`` (JSON text).
 
 Both are written atomically; a re-run whose parameters (and inputs' sizes and
 modification times) match the stored ones returns the existing file untouched.

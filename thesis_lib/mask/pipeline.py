@@ -65,7 +65,8 @@ def build_mask(reference, valid=None, method: str = "kmeans", weighted: bool = F
     Examples
     --------
     >>> yy, xx = np.mgrid[0:48, 0:48]
-    >>> D = np.exp(-((yy - 16) ** 2 + (xx - 24) ** 2) / 30) - np.exp(-((yy - 32) ** 2 + (xx - 24) ** 2) / 30)
+    >>> D = (np.exp(-((yy - 16) ** 2 + (xx - 24) ** 2) / 30)
+    ...      - np.exp(-((yy - 32) ** 2 + (xx - 24) ** 2) / 30))
     >>> res = build_mask(D + 0.01 * np.random.default_rng(0).normal(size=D.shape), radius=2)
     >>> res.binary[16, 24], res.binary[32, 24], res.binary[2, 2]
     (np.float64(1.0), np.float64(-1.0), np.float64(0.0))

@@ -131,7 +131,8 @@ def read_results(results_dir) -> dict:
         try:
             payload = json.loads(path.read_text())
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{path} is not valid JSON ({exc}); delete it and re-run its chapter") from exc
+            raise ValueError(f"{path} is not valid JSON ({exc}); "
+                             "delete it and re-run its chapter") from exc
         out[payload.get("chapter", path.stem)] = payload
     return out
 

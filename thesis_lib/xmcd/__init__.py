@@ -3,7 +3,8 @@
 Reading real or synthetic data::
 
     from thesis_lib.xmcd import read_series, double_difference, robust_normalise, reference_image
-    series = read_series("data/s2")                 # folder of per-position NeXus files + series.yml
+    # a folder of per-position NeXus files + series.yml
+    series = read_series("data/s2")
     D, valid = double_difference(series.files[0])   # eq. 2.2, invalid pixels 0 / False
     Z = robust_normalise(D, valid)                  # (D - median) / IQR, percentile fallback
     ref, ref_valid = reference_image(read_series("data/reference"), how="median")
@@ -16,22 +17,46 @@ Writing the synthetic stand-ins of Table 5.2 (with ground truth beside the
 files): :func:`thesis_lib.xmcd.phantom.write_phantom` or ``thesis phantom``.
 """
 
-from .dichroism import average_frames, dichroic_stack, double_difference, reference_image, shot_noise_std
-from .errors import (CorruptFileError, FrameShapeError, InvalidFrameError, LayoutError,
-                     MissingCombinationError, MissingDatasetError, NonFiniteFrameError,
-                     SeriesLayoutError, UnitsError, UnknownSeriesError, XMCDDataError)
-from .nexus import COMBINATIONS, DEFAULT_MAPPING, ScanFile, pixel_validity, read_scan
-from .layout import Layout, load_layout
 from .check import check_series
-from .writer import nexus_tree, write_scan
+from .dichroism import (
+    average_frames,
+    dichroic_stack,
+    double_difference,
+    reference_image,
+    shot_noise_std,
+)
+from .errors import (
+    CorruptFileError,
+    FrameShapeError,
+    InvalidFrameError,
+    LayoutError,
+    MissingCombinationError,
+    MissingDatasetError,
+    NonFiniteFrameError,
+    SeriesLayoutError,
+    UnitsError,
+    UnknownSeriesError,
+    XMCDDataError,
+)
+from .layout import Layout, load_layout
+from .nexus import COMBINATIONS, DEFAULT_MAPPING, ScanFile, pixel_validity, read_scan
 from .normalise import RobustNormaliser, robust_normalise
-from .series import Series, describe_series, read_series, series_digest, signal_cycles, write_series_yml
+from .series import (
+    Series,
+    describe_series,
+    read_series,
+    series_digest,
+    signal_cycles,
+    write_series_yml,
+)
+from .writer import nexus_tree, write_scan
 
 __all__ = [
     "average_frames", "dichroic_stack", "double_difference", "reference_image", "shot_noise_std",
     "COMBINATIONS", "DEFAULT_MAPPING", "ScanFile", "nexus_tree", "pixel_validity", "read_scan",
-    "write_scan", "RobustNormaliser", "robust_normalise", "Series", "describe_series", "read_series",
-    "series_digest", "signal_cycles", "write_series_yml", "XMCDDataError", "CorruptFileError", "FrameShapeError",
+    "write_scan", "RobustNormaliser", "robust_normalise", "Series", "describe_series",
+    "read_series", "series_digest", "signal_cycles", "write_series_yml", "XMCDDataError",
+    "CorruptFileError", "FrameShapeError",
     "InvalidFrameError", "MissingCombinationError", "MissingDatasetError", "NonFiniteFrameError",
     "SeriesLayoutError", "UnknownSeriesError", "UnitsError", "LayoutError", "Layout", "load_layout",
     "check_series",

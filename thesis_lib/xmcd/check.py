@@ -180,7 +180,7 @@ def _positions(report, scans):
     names = [s.path.name for s in scans]
     values, counts = np.unique(pos, return_counts=True)
     for v in values[counts > 1]:
-        same = [n for n, p in zip(names, pos) if p == v]
+        same = [n for n, p in zip(names, pos, strict=True) if p == v]
         report.rows.append(("positions", "error", ", ".join(same), f"duplicated position {v:g} um"))
     diffs = np.diff(pos)
     sign = np.sign(np.median(diffs)) or 1.0

@@ -89,7 +89,8 @@ def double_difference(scan):
     --------
     >>> import numpy as np
     >>> s0, smag, s = 1000.0, 40.0, 0.5    # background, magnetic term, magnetisation
-    >>> frames = {(h, m): np.full((3, 2, 2), s0 + h * m * s * smag) for h in (1, -1) for m in (1, -1)}
+    >>> frames = {(h, m): np.full((3, 2, 2), s0 + h * m * s * smag)
+    ...           for h in (1, -1) for m in (1, -1)}
     >>> D, valid = double_difference(frames)
     >>> float(D[0, 0]), 4 * s * smag
     (80.0, 80.0)
@@ -130,7 +131,8 @@ def dichroic_stack(scans, normalise=False):
         valids.append(valid)
     if len({d.shape for d in images}) > 1:
         raise FrameShapeError("the scans have different detector shapes "
-                              f"{sorted({d.shape for d in images})}; a series must use one detector region")
+                              f"{sorted({d.shape for d in images})}; "
+                              "a series must use one detector region")
     return np.stack(images), np.stack(valids)
 
 
@@ -164,7 +166,8 @@ def reference_image(series_or_scans, how="median", index=None, *, min_valid_frac
     """
     scans = _as_scans(series_or_scans)
     if not scans:
-        raise XMCDDataError("reference_image got no scans; give a series folder or a non-empty list")
+        raise XMCDDataError("reference_image got no scans; "
+                            "give a series folder or a non-empty list")
     if how == "frame":
         i = 0 if index is None else int(index)
         return double_difference(scans[i])

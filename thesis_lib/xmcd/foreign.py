@@ -82,7 +82,7 @@ def write_foreign_series(folder, layout, scans, *, positions_um, integration_s, 
     rng = np.random.default_rng(seed)
     writer = {"datasets": _datasets, "block_files": _block_files, "stack": _stack,
               "eiger": _eiger, "nexusformat": _nexusformat}[layout]
-    for t, (frames, pos) in enumerate(zip(scans, positions_um)):
+    for t, (frames, pos) in enumerate(zip(scans, positions_um, strict=True)):
         writer(folder, t, frames, float(pos), float(integration_s), opts, rng)
     return LAYOUT_TEXT[layout].format(integration_s=float(integration_s),
                                       step_um=float(np.median(np.diff(positions_um))))

@@ -218,7 +218,7 @@ def _dims(ds, axes, path):
     if ds.ndim != len(axes):
         raise FrameShapeError(f"{path}: {ds.name} has shape {ds.shape} but frame_axes={axes!r}; "
                               "give frame_axes with one letter per axis (c, f, y, x)")
-    return dict(zip(axes, ds.shape))
+    return dict(zip(axes, ds.shape, strict=True))
 
 
 def _piece(file, name, ds, axes, block=None, frames=None):
@@ -274,12 +274,12 @@ def frame_pieces(h5, spec, axes, path, *, block_files=None, labels=(None, None))
                                       f"{spec}; name them in the layout (paths or lists)")
         hel, mag = np.ravel(hel).astype(int), np.ravel(mag).astype(int)
         if "c" in axes:
-            for name, ds in zip(names, datasets):
+            for name, ds in zip(names, datasets, strict=True):
                 n_blocks = _dims(ds, axes, path)["c"]
                 if len(hel) != n_blocks or len(mag) != n_blocks:
                     raise FrameShapeError(f"{path}: {n_blocks} blocks along c in {ds.name} but "
                                           f"{len(hel)} helicity / {len(mag)} magnetisation labels")
-                for i, (h, m) in enumerate(zip(hel, mag)):
+                for i, (h, m) in enumerate(zip(hel, mag, strict=True)):
                     found.setdefault((int(h), int(m)), []).append(_piece(path, name, ds, axes,
                                                                          block=i))
         else:
@@ -289,7 +289,7 @@ def frame_pieces(h5, spec, axes, path, *, block_files=None, labels=(None, None))
                     f"{path}: {sum(counts)} frames in {names} but {len(hel)} helicity and "
                     f"{len(mag)} magnetisation values; a stack needs one label of each per frame")
             offset = 0
-            for name, ds, n in zip(names, datasets, counts):
+            for name, ds, n in zip(names, datasets, counts, strict=True):
                 for hm in COMBINATIONS:
                     idx = tuple(int(i) for i in np.nonzero(
                         (hel[offset:offset + n] == hm[0]) & (mag[offset:offset + n] == hm[1]))[0])

@@ -184,7 +184,9 @@ def load_layout(path) -> Layout:
     try:
         doc = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
-        raise LayoutError(f"{path}: not valid YAML ({' '.join(str(exc).split())}); fix the file")
+        raise LayoutError(
+            f"{path}: not valid YAML ({' '.join(str(exc).split())}); fix the file"
+        ) from exc
     return layout_from_dict(doc or {}, source=str(path))
 
 

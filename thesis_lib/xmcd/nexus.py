@@ -54,7 +54,8 @@ from .frames import COMBINATIONS, Validity, frame_pieces, open_h5, stream_means
 PIXEL_DEAD = 2
 PIXEL_HOT = 8
 
-#: Where :func:`~thesis_lib.xmcd.writer.write_scan` puts each field; a user mapping overrides entries.
+#: Where :func:`~thesis_lib.xmcd.writer.write_scan` puts each field; a user mapping
+#: overrides entries.
 DEFAULT_MAPPING = {
     "frames": "/entry/instrument/detector/data",
     "frame_axes": "cfyx",
@@ -244,7 +245,8 @@ def read_scan(path, mapping=None, *, load=True, nonfinite="raise", block_files=N
     path = Path(path)
     unknown = sorted(set(mapping or {}) - set(DEFAULT_MAPPING))
     if unknown:
-        raise ValueError(f"unknown mapping key(s) {unknown} for {path}; known keys: {sorted(DEFAULT_MAPPING)}")
+        raise ValueError(f"unknown mapping key(s) {unknown} for {path}; "
+                         f"known keys: {sorted(DEFAULT_MAPPING)}")
     mapping = {**DEFAULT_MAPPING, **(mapping or {})}
     if nonfinite not in ("raise", "mask"):
         raise ValueError(f"nonfinite must be 'raise' or 'mask', not {nonfinite!r}")
@@ -329,7 +331,8 @@ def _read_scalar(h5, spec, path, table=None):
     if not isinstance(spec, str):
         return spec
     if spec not in h5:
-        raise MissingDatasetError(f"{path}: no dataset {spec!r}; pass mapping={{...}} naming where it is")
+        raise MissingDatasetError(f"{path}: no dataset {spec!r}; "
+                                  f"pass mapping={{...}} naming where it is")
     ds = h5[spec]
     return float(np.ravel(ds[()])[0]) * _unit_factor(ds, table)
 

@@ -114,7 +114,8 @@ def _valid_values(image, valid):
     if valid is not None:
         valid = np.asarray(valid, bool)
         if valid.shape != image.shape:
-            raise XMCDDataError(f"validity map shape {valid.shape} differs from image shape {image.shape}")
+            raise XMCDDataError(f"validity map shape {valid.shape} differs from "
+                                f"image shape {image.shape}")
         values = image[valid]
     else:
         values = image.ravel()

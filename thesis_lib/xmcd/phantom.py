@@ -58,10 +58,10 @@ from thesis_lib.provenance import write_json_atomic
 
 from .errors import UnknownSeriesError
 from .nexus import COMBINATIONS
-from .writer import write_scan
 from .scene import DetectorScene, SceneParams
 from .series import write_series_yml
 from .tape import beam_average, recorded_tape
+from .writer import write_scan
 
 MANIFEST = Path(__file__).resolve().parents[2] / "data_manifests" / "xmcd_table_5_2.yml"
 #: Bump when the generated data change for equal settings (invalidates caches).
@@ -157,9 +157,9 @@ def load_manifest(path=MANIFEST) -> dict:
         specs = {s["id"]: SeriesSpec(**{**common, **s}) for s in doc["series"]}
         specs["reference"] = SeriesSpec(**{**common, **doc["reference"]})
     except (KeyError, TypeError) as exc:
-        raise ValueError(f"{path}: malformed series manifest ({exc}); each series needs id, integration_s, "
-                         "repeats, step_um and cycles or n_files - compare with data_manifests/xmcd_table_5_2.yml"
-                         ) from exc
+        raise ValueError(f"{path}: malformed series manifest ({exc}); each series needs id, "
+                         "integration_s, repeats, step_um and cycles or n_files - compare with "
+                         "data_manifests/xmcd_table_5_2.yml") from exc
     return specs
 
 
@@ -184,8 +184,8 @@ def profile_config(profile="quick", path=MANIFEST, **overrides) -> PhantomConfig
     known = set(PhantomConfig.__dataclass_fields__)
     unknown = sorted(set(settings) - known)
     if unknown:
-        raise ValueError(f"{path}: profile {profile!r} sets unknown phantom parameter(s) {unknown}; "
-                         f"known: {sorted(known)}")
+        raise ValueError(f"{path}: profile {profile!r} sets unknown phantom parameter(s) "
+                         f"{unknown}; known: {sorted(known)}")
     return replace(PhantomConfig(), **settings)
 
 
@@ -208,8 +208,8 @@ class SyntheticSeries:
         geo = np.random.default_rng([config.geometry_seed, self._key])
         self.n_files = spec.n_positions(config.tape_speed_m_s)
         self.step_um = spec.step_um * (1 + geo.uniform(-config.step_error, config.step_error))
-        self.beam_fwhm_um = np.asarray(spec.beam_um, float) * (1 + geo.uniform(-config.beam_error,
-                                                                               config.beam_error, 2))
+        self.beam_fwhm_um = np.asarray(spec.beam_um, float) * (
+            1 + geo.uniform(-config.beam_error, config.beam_error, 2))
         start = float(np.round(geo.uniform(1000.0, 2000.0), 1))
         self.positions_nominal_um = start + spec.step_um * np.arange(self.n_files)
         self.positions_true_um = start + self.step_um * np.arange(self.n_files)
@@ -253,9 +253,10 @@ class SyntheticSeries:
         first = self.positions_true_um[0] - margin
         length = self.positions_true_um[-1] - first + margin
         tape = recorded_tape(spec.tone_hz, length / (c.tape_speed_m_s * 1e6), c.tape_speed_m_s,
-                             start_um=first, source=c.tape_source, drive_amplitude=c.drive_amplitude,
-                             seed=tape_seed)
-        return beam_average(tape, self.positions_true_um, self.beam_fwhm_um, azimuth_deg=c.azimuth_deg)
+                             start_um=first, source=c.tape_source,
+                             drive_amplitude=c.drive_amplitude, seed=tape_seed)
+        return beam_average(tape, self.positions_true_um, self.beam_fwhm_um,
+                            azimuth_deg=c.azimuth_deg)
 
     # -- images -------------------------------------------------------------------------------
     def magnetic_term(self, t) -> np.ndarray:
@@ -297,7 +298,8 @@ class SyntheticSeries:
     def series_meta(self) -> dict:
         """The experiment log written to ``series.yml`` (nominal values only)."""
         spec, c = self.spec, self.config
-        meta = {"experiment": "Synthetic beamline (stand-in for GALAXIES Nov 22)", "series_id": spec.id,
+        meta = {"experiment": "Synthetic beamline (stand-in for GALAXIES Nov 22)",
+                "series_id": spec.id,
                 "tape_speed_m_s": c.tape_speed_m_s, "integration_s": spec.integration_s,
                 "polarisations": 2, "repeats": spec.repeats, "step_um": spec.step_um,
                 "beam_um": list(spec.beam_um)}
@@ -360,16 +362,20 @@ def write_phantom(out_dir, series="all", detector=128, seed=0, config=None, *, w
     dict ``{series_id: folder}``
     """
     specs = load_manifest(manifest)
-    wanted = list(specs) if series == "all" else ([series] if isinstance(series, str) else list(series))
+    if series == "all":
+        wanted = list(specs)
+    else:
+        wanted = [series] if isinstance(series, str) else list(series)
     wanted = [w.strip() for item in wanted for w in item.split(",") if w.strip()]
     unknown = [w for w in wanted if w not in specs]
     if unknown:
-        raise UnknownSeriesError(f"unknown series {unknown} (manifest {manifest} defines {sorted(specs)}); "
-                                 "use one of those ids or 'all'")
+        raise UnknownSeriesError(f"unknown series {unknown} (manifest {manifest} defines "
+                                 f"{sorted(specs)}); use one of those ids or 'all'")
     config = replace(config or PhantomConfig(), detector=int(detector), seed=int(seed))
     out_dir = Path(out_dir)
     # finished series are skipped before any costly set-up; largest first keeps the pool busy
-    done = {sid: out_dir / sid for sid in wanted if _is_complete(out_dir / sid, _marker(specs[sid], config))}
+    done = {sid: out_dir / sid for sid in wanted
+            if _is_complete(out_dir / sid, _marker(specs[sid], config))}
     for sid in done:
         on_done and on_done(sid)
     jobs = sorted((s for s in wanted if s not in done),
@@ -425,7 +431,8 @@ def _write_one(spec, config, folder, overwrite, reference):
 
 @functools.lru_cache(maxsize=4)
 def _scene(geometry_seed, detector, params):
-    return DetectorScene((detector, detector), np.random.default_rng([geometry_seed, 0x5CE]), params)
+    return DetectorScene((detector, detector), np.random.default_rng([geometry_seed, 0x5CE]),
+                         params)
 
 
 def _marker(spec, config) -> dict:
@@ -438,7 +445,8 @@ def _is_complete(folder, marker) -> bool:
     if not path.exists():
         return False
     old = json.loads(path.read_text())
-    return bool(old.get("complete")) and {k: old.get(k) for k in marker} == json.loads(json.dumps(marker))
+    return (bool(old.get("complete"))
+            and {k: old.get(k) for k in marker} == json.loads(json.dumps(marker)))
 
 
 def _check_marker(folder, marker, overwrite) -> bool:
@@ -452,8 +460,10 @@ def _check_marker(folder, marker, overwrite) -> bool:
     elif not any(folder.glob("*.nxs")):
         return False
     if not overwrite:
-        raise FileExistsError(f"{folder} holds acquisitions written with other settings (or not by the "
-                              "phantom); choose another output folder or pass overwrite=True / --overwrite")
-    for stale in list(folder.glob("scan_*.nxs")) + [folder / "ground_truth.npz", folder / "series.yml", path]:
+        raise FileExistsError(f"{folder} holds acquisitions written with other settings (or not "
+                              "by the phantom); choose another output folder or pass "
+                              "overwrite=True / --overwrite")
+    stale_files = [folder / "ground_truth.npz", folder / "series.yml", path]
+    for stale in list(folder.glob("scan_*.nxs")) + stale_files:
         stale.unlink(missing_ok=True)
     return False

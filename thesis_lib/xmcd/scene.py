@@ -99,7 +99,8 @@ class DetectorScene:
         self.pixel_mask[idx[n_hot:]] = PIXEL_DEAD
         self.pixel_mask = self.pixel_mask.reshape(self.shape)
         self.response = (self.pixel_mask != PIXEL_DEAD).astype(float)
-        self.dark_counts_per_s = np.where(self.pixel_mask == PIXEL_HOT, p.hot_dark_counts_per_s, 0.0)
+        self.dark_counts_per_s = np.where(self.pixel_mask == PIXEL_HOT, p.hot_dark_counts_per_s,
+                                          0.0)
         self.footprint = self._footprint()
 
     # -- the two terms of eq. 2.1 ----------------------------------------------------------
@@ -115,7 +116,8 @@ class DetectorScene:
         """``(S0, S_mag)`` together (they share the absorption map, computed once)."""
         y, x = self._coords(shift)
         absorption = self._absorption(y, x, shift)
-        blobs = sum(g * np.exp(-((y - by) ** 2 + (x - bx) ** 2) / (2 * r**2)) for by, bx, g, r in self._blobs)
+        blobs = sum(g * np.exp(-((y - by) ** 2 + (x - bx) ** 2) / (2 * r**2))
+                    for by, bx, g, r in self._blobs)
         pos, neg, along = self._lobes(y, x)
         return absorption * (1.0 + blobs), self.params.contrast * along * (pos - neg) * absorption
 
@@ -128,10 +130,12 @@ class DetectorScene:
     def _absorption(self, y, x, shift):
         H, W = self.shape
         illum = (1.0 + self._grad[0] * 2 * (y - 0.5) + self._grad[1] * 2 * (x - 0.5))
-        illum = illum * np.exp(-((y - self._spot[0]) ** 2 + (x - self._spot[1]) ** 2) / (2 * 0.7**2))
+        illum = illum * np.exp(-((y - self._spot[0]) ** 2 + (x - self._spot[1]) ** 2)
+                               / (2 * 0.7**2))
         tex = self._texture_log
         if shift[0] or shift[1]:
-            tex = ndimage.shift(self._texture_coeffs, shift, order=3, mode="grid-wrap", prefilter=False)
+            tex = ndimage.shift(self._texture_coeffs, shift, order=3, mode="grid-wrap",
+                                prefilter=False)
         return self.params.flux_counts_per_s * illum * np.exp(tex)
 
     def _lobes(self, y, x):

@@ -91,7 +91,8 @@ def read_series(path, layout=None, *, nonfinite="raise", meta=None) -> Series:
     path = Path(path)
     layout = as_layout(layout)
     if not path.is_dir():
-        raise FileNotFoundError(f"{path}: not a folder; a series is a folder of NeXus files with a {SERIES_FILE}")
+        raise FileNotFoundError(f"{path}: not a folder; a series is a folder of NeXus files "
+                                f"with a {SERIES_FILE}")
     yml = path / SERIES_FILE
     found = dict(layout.series)
     if yml.exists():
@@ -101,9 +102,9 @@ def read_series(path, layout=None, *, nonfinite="raise", meta=None) -> Series:
                                     "thesis_lib.xmcd.series for the keys")
         found.update(loaded)
     elif meta is None and not found:
-        raise SeriesLayoutError(f"{path}: no {SERIES_FILE}; write one with tape_speed_m_s, test_tone_hz, "
-                                "step_um, integration_s, repeats, beam_um (or pass meta={...}, or "
-                                "give them under `series` in the layout)")
+        raise SeriesLayoutError(f"{path}: no {SERIES_FILE}; write one with tape_speed_m_s, "
+                                "test_tone_hz, step_um, integration_s, repeats, beam_um (or pass "
+                                "meta={...}, or give them under `series` in the layout)")
     meta = {**found, **(meta or {})}
     names = layout.scan_files(path)
     if not names:
@@ -114,9 +115,11 @@ def read_series(path, layout=None, *, nonfinite="raise", meta=None) -> Series:
              for p, blocks in names]
     detector = {f.frame_shape[(1, 1)][1:] for f in files}
     if len(detector) > 1:
-        odd = [f.path.name for f in files if f.frame_shape[(1, 1)][1:] != files[0].frame_shape[(1, 1)][1:]]
-        raise FrameShapeError(f"{path}: files disagree in detector shape {sorted(detector)} (e.g. {odd[:3]}); "
-                              "a series must use one detector region - move the odd files out")
+        odd = [f.path.name for f in files
+               if f.frame_shape[(1, 1)][1:] != files[0].frame_shape[(1, 1)][1:]]
+        raise FrameShapeError(f"{path}: files disagree in detector shape {sorted(detector)} "
+                              f"(e.g. {odd[:3]}); a series must use one detector region - move "
+                              "the odd files out")
     return Series(path=path, meta=meta, files=files)
 
 
@@ -144,7 +147,8 @@ def series_digest(path) -> str:
     """
     path = Path(path)
     digest = hashlib.sha256()
-    names = sorted((p for p in path.iterdir() if (p.suffix in NEXUS_SUFFIXES or p.name == SERIES_FILE)
+    names = sorted((p for p in path.iterdir()
+                    if (p.suffix in NEXUS_SUFFIXES or p.name == SERIES_FILE)
                     and not p.name.startswith(".")), key=natural_key)
     for p in names:
         digest.update(p.name.encode() + b"\0")
@@ -175,19 +179,23 @@ def describe_series(series: Series) -> dict:
     """
     missing = [k for k in REQUIRED_META if k not in series.meta]
     if missing:
-        raise SeriesLayoutError(f"{series.path / SERIES_FILE}: missing {missing}; add them from the "
-                                "experiment log (tape speed in m/s, test tone in Hz)")
+        raise SeriesLayoutError(f"{series.path / SERIES_FILE}: missing {missing}; "
+                                "add them from the experiment log (tape speed in m/s, "
+                                "test tone in Hz)")
     first = series.files[0]
     integ = _agreed(series, "integration_s")
     repeats = int(_agreed(series, "repeats"))
-    step = first.step_um if first.step_um is not None else float(np.median(np.diff(series.positions_um)))
+    step = (first.step_um if first.step_um is not None
+            else float(np.median(np.diff(series.positions_um))))
     beam = first.beam_um or tuple(series.meta.get("beam_um", (np.nan, np.nan)))
     n_pol = len({h for h, _ in first.frame_shape})
-    cycles = signal_cycles(len(series), step, series.meta["tape_speed_m_s"], series.meta["test_tone_hz"])
+    cycles = signal_cycles(len(series), step, series.meta["tape_speed_m_s"],
+                           series.meta["test_tone_hz"])
     integration = f"{integ:g} s × {n_pol} pol" + (f" × {repeats} repeats" if repeats > 1 else "")
     return {
         "experiment": series.meta.get("experiment", series.path.name),
-        "measured_signal": f"{series.meta['test_tone_hz']:g} Hz {series.meta.get('signal', 'sine')}",
+        "measured_signal": (f"{series.meta['test_tone_hz']:g} Hz "
+                            f"{series.meta.get('signal', 'sine')}"),
         "integration": integration,
         "step_size": f"{step:g} um",
         "beam_size": f"{beam[0]:g} um × {beam[1]:g} um",
@@ -216,5 +224,5 @@ def _plain(obj):
     return obj
 
 
-__all__ = ["Series", "ScanFile", "read_series", "write_series_yml", "describe_series", "signal_cycles",
-           "series_digest"]
+__all__ = ["Series", "ScanFile", "read_series", "write_series_yml", "describe_series",
+           "signal_cycles", "series_digest"]

@@ -78,7 +78,8 @@ def recorded_tape(signal_hz, duration, tape_speed, *, start_um=0.0, source="emul
         raise ValueError(f"recorded_tape needs positive frequency, duration and speed, got "
                          f"{signal_hz}, {duration}, {tape_speed}")
     if source == "stand-in":
-        return standin_tape(signal_hz, duration, tape_speed, start_um=start_um, seed=seed, **standin)
+        return standin_tape(signal_hz, duration, tape_speed, start_um=start_um, seed=seed,
+                            **standin)
     if source != "emulator":
         raise ValueError(f"source must be 'emulator' or 'stand-in', not {source!r}")
     emulator = _emulator(float(tape_speed))
@@ -165,8 +166,9 @@ def beam_average(tape: TapeProfile, centres_um, fwhm_um=(26.0, 25.0), *, azimuth
     along = du[:, None] + dw[None, :] * np.tan(np.deg2rad(azimuth_deg))     # (nu, nw)
     lo, hi = tape.position_um[0], tape.position_um[-1]
     if centres.min() + along.min() < lo or centres.max() + along.max() > hi:
-        raise ValueError(f"the beam at {centres.min():.1f}..{centres.max():.1f} µm reaches beyond the "
-                         f"recorded tape ({lo:.1f}..{hi:.1f} µm); record a longer stretch")
+        raise ValueError(f"the beam at {centres.min():.1f}..{centres.max():.1f} µm reaches "
+                         f"beyond the recorded tape ({lo:.1f}..{hi:.1f} µm); "
+                         "record a longer stretch")
     out = np.empty(centres.size)
     for i, c in enumerate(centres):
         out[i] = np.sum(weights * np.interp(c + along, tape.position_um, tape.magnetisation))

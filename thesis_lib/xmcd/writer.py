@@ -58,8 +58,8 @@ def write_scan(path, frames, *, position_um, integration_s, count_time_s=None, r
                                       "give all four helicity/magnetisation stacks")
     stacks = [np.asarray(frames[hm]) for hm in COMBINATIONS]
     if len({s.shape for s in stacks}) != 1 or stacks[0].ndim != 3:
-        raise FrameShapeError(f"cannot write {path}: the four stacks must share one (n_frames, H, W) "
-                              f"shape, got {[s.shape for s in stacks]}")
+        raise FrameShapeError(f"cannot write {path}: the four stacks must share one "
+                              f"(n_frames, H, W) shape, got {[s.shape for s in stacks]}")
     data = np.stack(stacks).astype(dtype or stacks[0].dtype, copy=False)
     filters = {"compression": compression, "shuffle": True} if compression else {}
     with atomic_path(path) as tmp, h5py.File(tmp, "w", track_order=True) as h5:
