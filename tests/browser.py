@@ -304,7 +304,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         report = inspect_pages([p.resolve().as_uri() for p in pages], Path(tmp) / "profile")
     summary = {}
-    for page, r in zip(pages, report.values()):
+    for page, r in zip(pages, report.values(), strict=True):
         summary[page.name] = {
             "console_errors": r["errors"], "remote_requests": r["requests"],
             "images": len(r["images"]),

@@ -7,6 +7,7 @@ import textwrap
 import pytest
 
 from tests.browser import RecordingProxy, inspect_pages, render, script_bytes
+from thesis_lib.cli._book_chapters import chapter_dependencies, kernel_environment
 from thesis_lib.cli.book import (
     BookPaths,
     ChapterFailed,
@@ -16,7 +17,6 @@ from thesis_lib.cli.book import (
     figures_displayed,
     run_book,
 )
-from thesis_lib.cli._book_chapters import chapter_dependencies, kernel_environment
 
 FRONT = textwrap.dedent("""\
     ---

@@ -138,8 +138,13 @@ def test_stopping_the_decaying_tail_is_exact_and_shortens_the_history(emulator10
     finally:
         op.stop_width = width
     assert np.max(np.abs(stopped - whole)) <= 1e-13
-    from thesis_lib.emulator.head_field import (REFINED, field_buffer_size, make_drive,
-                                                make_head, segment_field)
+    from thesis_lib.emulator.head_field import (
+        REFINED,
+        field_buffer_size,
+        make_drive,
+        make_head,
+        segment_field,
+    )
     buf = np.empty(field_buffer_size(kw["window"], kw["speed"], kw["bias_hz"], sr, REFINED))
     drive = make_drive(x, sr, kw["gain"], kw["amplitude"], kw["bias_hz"], per_peak=False)
     head = make_head(kw["h0"], kw["gap"], kw["spacing"], kw["speed"], kw["window"])

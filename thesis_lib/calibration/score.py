@@ -16,14 +16,17 @@ The five similarity measures of thesis §6.3 come from :mod:`thesis_lib.metrics`
 
 The calibration objective (smaller is better) is one documented weighted sum,
 
-.. math:: J = (1 - \\rho) + 0.25\\,|E_\\mathrm{rel}| + 0.25\\,\\mathrm{HF} + 0.001\\,\\mathrm{LSD_{dB}}.
+.. math::
+
+   J = (1 - \\rho) + 0.25\\,|E_\\mathrm{rel}| + 0.25\\,\\mathrm{HF}
+       + 0.001\\,\\mathrm{LSD_{dB}}.
 
 ρ carries the waveform shape (the tone's phase along the scan, hence the
 step); the energy term matters when no gain is fitted; the spectral terms are
 tie-breakers whose weights make a 10 dB LSD change (or a 0.04 HF mismatch)
 count as much as a 0.01 change of ρ, so they cannot outvote a clear
-difference in waveform shape. NRMSE is reported but left out of *J*: after a least-squares gain it is
-√(1 − ρ²) and would count ρ twice.
+difference in waveform shape. NRMSE is reported but left out of *J*: after a
+least-squares gain it is √(1 − ρ²) and would count ρ twice.
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ def harmonic_clip(seconds=5.0, sr=48000, seed=0):
 
 def time_engines(sizes, repeats=2, excerpt_segments=40, seconds=5.0, brute=True, clip=None,
                  verbose=True, base_params=None):
-    """Seconds per clip of the Everett engine (and the scaled brute force) for each size in ``sizes``.
+    """Seconds per clip of the Everett engine (and the scaled brute force) for each N in ``sizes``.
 
     ``clip`` is ``(x, sample_rate)``; by default a synthetic harmonic clip of ``seconds``.
     Returns the benchmark JSON document (top-level ``results`` list).
