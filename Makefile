@@ -28,7 +28,7 @@ export MPLBACKEND := Agg
 
 help:
 	@echo "make book    - set up the environment, execute every chapter ($(PROFILE) profile), build build/html"
-	@echo "make test    - set up the environment and run the test suite"
+	@echo "make test    - set up the environment, run ruff and the test suite"
 	@echo "make bench   - run the benchmarks (JSON into build/bench/)"
 	@echo "make slurm-local - start a local single-node SLURM cluster (root, Debian)"
 	@echo "options: PROFILE=quick|full  PYTEST_ARGS='-k metrics'  VENV_ROOT=$(VENV_ROOT)"
@@ -69,7 +69,9 @@ python-path: $(STAMP)
 book: $(STAMP) build/bin/thesis
 	"$(PY)" -m thesis_lib.cli book --profile $(PROFILE)
 
+# The style check runs first (seconds): 100 columns, sorted imports, no unused names, bugbear.
 test: $(STAMP) build/bin/thesis
+	"$(VENV)/bin/ruff" check .
 	"$(PY)" -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
