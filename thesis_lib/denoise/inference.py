@@ -33,6 +33,7 @@ from scipy.signal import resample_poly
 
 from .checkpoint import RELEASE_CHECKPOINT, load_denoiser
 from .fast import ChannelsLastUNet, FrozenRunner
+from .release_net import ReleaseNet
 from .unet import UNet1d
 
 #: Default number of first-level activation values per network call (chunks ×
@@ -208,6 +209,9 @@ class Denoiser:
         self.runner = self.model
         if channels_last and torch.device(device).type == "cpu" and isinstance(self.model, UNet1d):
             self.runner = FrozenRunner(ChannelsLastUNet(self.model))
+        elif channels_last and torch.device(device).type == "cpu" and isinstance(self.model,
+                                                                               ReleaseNet):
+            self.runner = FrozenRunner(self.model)  # the release net is channels-last already
 
     @torch.inference_mode()
     def _run(self, batch: np.ndarray) -> np.ndarray:
