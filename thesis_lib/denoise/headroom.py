@@ -2,12 +2,17 @@
 
 Scores, on the same held-out clips, the degraded input, classical baselines, any
 number of trained denoisers and the oracle linear filter and ratio mask of
-:mod:`thesis_lib.denoise.oracle`. Clips come from the embedded corpus's test
-split (the tracks every released model holds out), degraded by the emulator
-with default parameters unless others are given.
+:mod:`thesis_lib.denoise.oracle`. Clips come either from the embedded corpus's
+test split (``--data DIR``: the tracks every released model holds out) or from
+the fixed 5-s excerpts of the held-out *real* recordings of
+:mod:`thesis_lib.data.real_audio` (``--real CACHE``). Real excerpts are read at
+the emulator's 48 kHz, degraded with per-excerpt seeds (eq. 4.3 of the thesis,
+keyed by the excerpt's name) and both members resampled to the scoring rate;
+the pairs are cached in ``--pairs-cache`` so a re-run scores the same clips.
 
-Run as ``python -m thesis_lib.denoise.headroom --data DIR [--checkpoint NAME=PATH ...]``;
-it prints one JSON object of means and 95 % confidence half-widths.
+Run as ``python -m thesis_lib.denoise.headroom (--data DIR | --real CACHE)
+[--checkpoint NAME=PATH ...] [--emulator KEY=VALUE ...]``; it prints one JSON object of
+means and 95 % confidence half-widths.
 """
 
 from __future__ import annotations
@@ -53,6 +58,62 @@ def headroom_scores(pairs, sample_rate: int, methods: dict, *, n_fft: int = 2048
     return out
 
 
+def real_pairs(real_cache, pairs_cache, *, params=None, split: str = "test",
+               rate: int = 44_100, seconds: float = 5.0, seed: int = 0) -> list:
+    """``(degraded, clean)`` pairs of the fixed excerpts of real recordings, at ``rate``.
+
+    The degraded clips of one emulator setting are cached as one ``.npz`` in
+    ``pairs_cache`` (named by :func:`~thesis_lib.denoise.experiment.params_tag`).
+    """
+    import numpy as np
+
+    from thesis_lib._atomic import atomic_path
+    from thesis_lib.data.audio import resample
+    from thesis_lib.data.real_audio import evaluation_excerpts
+    from thesis_lib.emulator import Emulator, EmulatorParams
+    from thesis_lib.emulator.params import clip_seed
+
+    from .experiment import params_tag
+
+    params = params or EmulatorParams()
+    tag = "default" if params == EmulatorParams() else params_tag(params)
+    path = Path(pairs_cache) / f"real_{split}_{seconds:g}s_{rate}_{tag}_seed{seed}.npz"
+    if path.is_file():
+        with np.load(path) as data:
+            return list(zip(data["degraded"], data["clean"], strict=True))
+    excerpts = evaluation_excerpts(real_cache, split, seconds=seconds, rate=params.output_rate)
+    emu = Emulator(params)
+    ys, xs = [], []
+    for name, x in excerpts:
+        y = emu(x, params.output_rate, clip_seed(seed, name, 0))
+        ys.append(np.asarray(resample(y, params.output_rate, rate), dtype=np.float32))
+        xs.append(np.asarray(resample(x, params.output_rate, rate), dtype=np.float32))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, degraded=np.stack(ys), clean=np.stack(xs),
+                     names=np.array([n for n, _ in excerpts]))
+    return list(zip(ys, xs, strict=True))
+
+
+def _parse_emulator(items):
+    from thesis_lib.emulator import EmulatorParams
+
+    changes = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"error: --emulator {item!r} must read KEY=VALUE, "
+                             "e.g. --emulator beam_fwhm_um=40")
+        default = getattr(EmulatorParams(), key, None)
+        changes[key] = type(default)(value) if isinstance(default, (int, float)) and \
+            not isinstance(default, bool) else value
+    try:
+        return EmulatorParams().replace(**changes) if changes else None
+    except (ValueError, TypeError) as exc:
+        raise SystemExit(f"error: --emulator: {exc}") from None
+
+
 def _parse_checkpoints(items) -> dict:
     out = {}
     for item in items:
@@ -70,10 +131,17 @@ def main(argv=None) -> dict:
     from .inference import Denoiser
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", required=True, help="cache folder for tracks, clips and pairs")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", help="cache folder for embedded tracks, clips and pairs")
+    source.add_argument("--real", help="folder set up by thesis_lib.data.real_audio")
+    parser.add_argument("--pairs-cache", default=None,
+                        help="where degraded real excerpts are cached (default REAL/pairs)")
+    parser.add_argument("--emulator", action="append", default=[],
+                        help="KEY=VALUE emulator parameter for the real excerpts (repeatable)")
     parser.add_argument("--subsets", default="classical,mixed")
     parser.add_argument("--profile", default="full", choices=("quick", "full"))
-    parser.add_argument("--limit", type=int, default=None, help="clips per subset (default all)")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="clips per subset, or real excerpts in all (default all)")
     parser.add_argument("--checkpoint", action="append", default=[],
                         help="NAME=PATH of a trained denoiser to score (repeatable)")
     parser.add_argument("--rate", type=int, default=44_100, help="scoring sample rate")
@@ -83,16 +151,25 @@ def main(argv=None) -> dict:
         if not path.is_file():
             raise SystemExit(f"error: --checkpoint {name}={path}: no such file; give the path "
                              "of a trained checkpoint")
+    params = _parse_emulator(args.emulator)
     pairs = []
-    for subset in args.subsets.split(","):
-        corpus = prepare_pairs(args.data, subset, args.profile, splits=["test"])
-        pairs += clips(corpus.split("test", args.rate), args.limit)
+    if args.real:
+        pairs = real_pairs(args.real, args.pairs_cache or Path(args.real) / "pairs",
+                           params=params, rate=args.rate)[:args.limit]
+    else:
+        for subset in args.subsets.split(","):
+            corpus = prepare_pairs(args.data, subset, args.profile, splits=["test"],
+                                   emulator_params=params)
+            pairs += clips(corpus.split("test", args.rate), args.limit)
     methods = {"wiener": wiener_filter,
                "beam_wiener": lambda y, sr: beam_wiener(y, sr)}
     for name, path in checkpoints.items():
         methods[name] = Denoiser(path)
-    result = {"clips": len(pairs), "rate": args.rate, "profile": args.profile,
-              "subsets": args.subsets, "scores": headroom_scores(pairs, args.rate, methods)}
+    result = {"clips": len(pairs), "rate": args.rate,
+              "source": f"real:{args.real}" if args.real else
+              f"embedded:{args.subsets}:{args.profile}",
+              "emulator_changes": args.emulator,
+              "scores": headroom_scores(pairs, args.rate, methods)}
     json.dump(result, sys.stdout, indent=2)
     print()
     return result
