@@ -204,7 +204,8 @@ class Denoiser:
         self.chunk = max(self.model.multiple, chunk)
         overlap = self.chunk // 8 if overlap_seconds is None else int(round(overlap_seconds * self.sample_rate))
         self.overlap = min(overlap, self.chunk // 2)
-        width = self.model.config.width if isinstance(self.model, UNet1d) else 1
+        width = (self.model.config.width if isinstance(self.model, UNet1d)
+                 else getattr(self.model, "activation_width", 1))
         self.batch_size = int(batch_size or max(1, ACTIVATION_BUDGET // (self.chunk * width)))
         self.runner = self.model
         if channels_last and torch.device(device).type == "cpu" and isinstance(self.model, UNet1d):

@@ -148,6 +148,8 @@ class ReleaseNet(nn.Module):
         self.config = cfg = config if config is not None else ReleaseNetConfig(**kwargs)
         s, widths = cfg.stride, cfg.widths
         self.multiple = s * 2 ** (len(widths) - 1)
+        #: activation values per input sample at the first level (sizes inference batches)
+        self.activation_width = max(1, widths[0] // s)
         self.front = nn.Conv2d(1, widths[0], (1, 2 * s), stride=(1, s), padding=(0, s // 2))
         self.back = nn.ConvTranspose2d(widths[0], 1, (1, 2 * s), stride=(1, s),
                                        padding=(0, s // 2))
