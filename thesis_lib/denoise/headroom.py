@@ -29,6 +29,15 @@ from .oracle import oracle_methods
 
 SUMMARY_KEYS = ("si_sdr_db", "lsd_db", "l1", "delta_si_sdr_db")
 
+#: Emulator settings of the generalisation table: the defaults and one change at a time.
+GENERALISATION_SETTINGS = {
+    "default": {},
+    "beam_15um": {"beam_fwhm_um": 15.0},
+    "beam_40um": {"beam_fwhm_um": 40.0},
+    "noise_x2": {"noise_scale": 0.4},
+    "bias_off": {"bias_mode": "off"},
+}
+
 
 def headroom_scores(pairs, sample_rate: int, methods: dict, *, n_fft: int = 2048) -> dict:
     """Scores of ``methods``, the degraded input and both oracles on ``pairs``.
@@ -127,6 +136,7 @@ def _parse_checkpoints(items) -> dict:
 
 def main(argv=None) -> dict:
     from thesis_lib.denoise.experiment import clips, prepare_pairs
+    from thesis_lib.emulator import EmulatorParams
 
     from .inference import Denoiser
 
@@ -145,31 +155,44 @@ def main(argv=None) -> dict:
     parser.add_argument("--checkpoint", action="append", default=[],
                         help="NAME=PATH of a trained denoiser to score (repeatable)")
     parser.add_argument("--rate", type=int, default=44_100, help="scoring sample rate")
+    parser.add_argument("--table", choices=("headroom", "generalisation"), default="headroom",
+                        help="generalisation: every setting of GENERALISATION_SETTINGS in turn")
     args = parser.parse_args(argv)
     checkpoints = _parse_checkpoints(args.checkpoint)
     for name, path in checkpoints.items():
         if not path.is_file():
             raise SystemExit(f"error: --checkpoint {name}={path}: no such file; give the path "
                              "of a trained checkpoint")
-    params = _parse_emulator(args.emulator)
-    pairs = []
-    if args.real:
-        pairs = real_pairs(args.real, args.pairs_cache or Path(args.real) / "pairs",
-                           params=params, rate=args.rate)[:args.limit]
+    denoisers = {name: Denoiser(path) for name, path in checkpoints.items()}
+    if args.table == "generalisation":
+        if not args.real:
+            raise SystemExit("error: --table generalisation needs --real CACHE (held-out real "
+                             "recordings)")
+        settings = {name: EmulatorParams().replace(**changes) if changes else None
+                    for name, changes in GENERALISATION_SETTINGS.items()}
     else:
-        for subset in args.subsets.split(","):
-            corpus = prepare_pairs(args.data, subset, args.profile, splits=["test"],
-                                   emulator_params=params)
-            pairs += clips(corpus.split("test", args.rate), args.limit)
-    methods = {"wiener": wiener_filter,
-               "beam_wiener": lambda y, sr: beam_wiener(y, sr)}
-    for name, path in checkpoints.items():
-        methods[name] = Denoiser(path)
-    result = {"clips": len(pairs), "rate": args.rate,
-              "source": f"real:{args.real}" if args.real else
-              f"embedded:{args.subsets}:{args.profile}",
-              "emulator_changes": args.emulator,
-              "scores": headroom_scores(pairs, args.rate, methods)}
+        settings = {"given": _parse_emulator(args.emulator)}
+    result = {"rate": args.rate, "source": f"real:{args.real}" if args.real else
+              f"embedded:{args.subsets}:{args.profile}", "settings": {}}
+    for label, params in settings.items():
+        pairs = []
+        if args.real:
+            pairs = real_pairs(args.real, args.pairs_cache or Path(args.real) / "pairs",
+                               params=params, rate=args.rate)[:args.limit]
+        else:
+            for subset in args.subsets.split(","):
+                corpus = prepare_pairs(args.data, subset, args.profile, splits=["test"],
+                                       emulator_params=params)
+                pairs += clips(corpus.split("test", args.rate), args.limit)
+        beam = (params or EmulatorParams()).beam_fwhm_um
+        methods = {"wiener": wiener_filter,
+                   # the classical inverse filter is told the true beam width
+                   "beam_wiener": lambda y, sr, beam=beam: beam_wiener(y, sr, beam_fwhm_um=beam),
+                   **denoisers}
+        result["settings"][label] = {
+            "clips": len(pairs),
+            "emulator_changes": GENERALISATION_SETTINGS.get(label, args.emulator),
+            "scores": headroom_scores(pairs, args.rate, methods)}
     json.dump(result, sys.stdout, indent=2)
     print()
     return result
