@@ -74,6 +74,11 @@ class RecipeConfig:
         return asdict(self)
 
 
+#: Overrides of ``--smoke``: a few minutes that show whether the loss falls (not a release).
+SMOKE = dict(batch_size=4, crop=16_384, pool_size=16, clip_seconds=2.0, refresh=2,
+             refresh_every=10, warmup_steps=20, val_every_minutes=1.0, save_every_minutes=1.0)
+
+
 def lr_factor(seconds: float, step: int, config: RecipeConfig) -> float:
     """Warm-up over the first steps, then a cosine over the training-time budget.
 
@@ -285,11 +290,13 @@ def main(argv=None) -> dict:
                         help="leave after this many minutes of this session (re-run to resume)")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
     parser.add_argument("--device", default=None, help="torch device (default: cuda if present)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="small pool, batches, crops; validation every minute (learning check)")
     parser.add_argument("--export", default=None, metavar="PT",
                         help="after a finished run, write best.pt with float16 weights to PT")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    config = RecipeConfig(minutes=args.minutes)
+    config = RecipeConfig(minutes=args.minutes, **(SMOKE if args.smoke else {}))
     out = Path(args.out)
     sources = load_sources(args.real, args.clean_dir, per_track=config.excerpts_per_track,
                            seed=config.seed)
