@@ -237,11 +237,12 @@ def train_release(config: RecipeConfig, sources, val_pairs, out_dir, *, device=N
             scaler.update()
             state["step"] += 1
             state["seconds"] += time.monotonic() - tick
+            value = float(loss.detach())
             if state["step"] % 20 == 0:
                 state["history"].append({"step": state["step"], "minutes":
-                                         round(state["seconds"] / 60, 2), "loss": float(loss)})
+                                         round(state["seconds"] / 60, 2), "loss": value})
                 log(f"[release] step {state['step']} {state['seconds'] / 60:.1f} min "
-                    f"loss {float(loss):.4f}")
+                    f"loss {value:.4f}")
             if state["seconds"] - last_val >= 60 * config.val_every_minutes:
                 score = validate(model, val_pairs, device)
                 last_val = state["seconds"]
