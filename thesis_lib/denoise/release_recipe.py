@@ -7,7 +7,9 @@ clips such as the embedded corpus's training split). The schedule is defined in
 *training seconds*, not steps: a linear warm-up, then a cosine that reaches its
 floor when ``minutes`` of training have been spent. So the recipe ends in the
 same wall time on two CPU cores as on a GPU, and a GPU, when one is lent, simply
-takes more steps in it.
+takes more steps in it. On CPU a training second is a second of the process's
+CPU time divided by its threads, so a run on a shared, busy machine takes the
+steps the recipe means, only later.
 
 Resumable: ``checkpoint.pt`` in the run folder (written atomically every
 ``save_every_minutes`` and on SIGTERM/SIGINT or ``--stop-after``) holds the
@@ -212,6 +214,7 @@ def train_release(config: RecipeConfig, sources, val_pairs, out_dir, *, device=N
                                "train_config": config.to_dict(), "optimizer": opt.state_dict(),
                                "finished": finished, "device": str(device), **state})
 
+    clock = _training_clock(device)
     status = "finished"
     session_start = time.monotonic()
     last_save = last_val = state["seconds"]
@@ -219,7 +222,7 @@ def train_release(config: RecipeConfig, sources, val_pairs, out_dir, *, device=N
     model.train()
     with _Stop() as stop:
         while state["seconds"] < 60.0 * config.minutes:
-            tick = time.monotonic()
+            tick = clock()
             if state["step"] % config.refresh_every == 0 and state["step"]:
                 pool.refresh(config.refresh)
             rng = np.random.default_rng((config.seed, state["step"]))
@@ -236,7 +239,7 @@ def train_release(config: RecipeConfig, sources, val_pairs, out_dir, *, device=N
             scaler.step(opt)
             scaler.update()
             state["step"] += 1
-            state["seconds"] += time.monotonic() - tick
+            state["seconds"] += clock() - tick
             value = float(loss.detach())
             if state["step"] % 20 == 0:
                 state["history"].append({"step": state["step"], "minutes":
@@ -273,6 +276,20 @@ def train_release(config: RecipeConfig, sources, val_pairs, out_dir, *, device=N
     log(f"[release] {status} at step {state['step']} ({state['seconds'] / 60:.1f} min of "
         f"{config.minutes}); emulator share of this session {100 * share:.0f} %")
     return {**state, "status": status}
+
+
+def _training_clock(device):
+    """Seconds that count against the budget: wall time on a GPU, CPU time ÷ threads on CPU.
+
+    On a shared machine the wall clock also counts the time other processes hold
+    the cores, which would end the schedule after fewer steps than the recipe
+    means; the process's CPU time divided by the torch threads is the time two
+    dedicated cores would have taken.
+    """
+    if device.type == "cuda":
+        return time.monotonic
+    threads = max(1, torch.get_num_threads())
+    return lambda: time.process_time() / threads
 
 
 def _inference_config(config: RecipeConfig) -> dict:
