@@ -7,7 +7,7 @@ Prints one JSON object (and writes it to ``--out`` if given):
   (random weights: speed does not depend on them), the real-time factor
   ``audio seconds / wall seconds`` of :class:`~thesis_lib.denoise.inference.Denoiser`
   with its default settings on a ``--seconds`` recording at 44.1 kHz, with
-  ``--threads`` torch threads (the issue's target is ≥ 50× on 2 cores), plus the
+  ``--threads`` torch threads (the release target is ≥ 50× on 2 cores), plus the
   multiply-accumulates per audio second of each network;
 * ``settings`` (unless ``--no-sweep``): where the time goes — the same
   recording under other settings (chunk length, chunks per call, ``no_grad``

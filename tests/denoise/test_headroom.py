@@ -10,7 +10,7 @@ from thesis_lib.denoise.headroom import _parse_emulator, headroom_scores
 def test_scores_put_the_oracle_filter_above_the_input_and_a_do_nothing_method():
     rng = np.random.default_rng(0)
     pairs = []
-    for k in range(3):
+    for _ in range(3):
         x = lfilter([1.0], [1.0, -0.9], rng.standard_normal(16_000))  # music-like red spectrum
         y = lfilter([0.5, 0.3, 0.2], [1.0], x) + 0.01 * rng.standard_normal(x.size)
         pairs.append((y, x))

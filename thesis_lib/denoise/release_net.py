@@ -1,4 +1,4 @@
-"""The release denoiser: a small U-Net that works at 1/8 of the sample rate behind a learned front-end.
+"""The release denoiser: a small U-Net at 1/8 of the sample rate behind a learned front-end.
 
 Why this shape. The degradation is mostly linear and time-invariant — the
 beam's Gaussian low-pass — plus noise and the hysteresis's mild nonlinearity.
@@ -216,7 +216,8 @@ def macs_per_second(model: nn.Module, rate: int = 44_100) -> float:
             total += inputs[0].numel() * module.out_channels * math.prod(module.kernel_size) \
                 // module.groups
         else:
-            total += output.numel() * module.in_channels * math.prod(module.kernel_size) // module.groups
+            total += (output.numel() * module.in_channels * math.prod(module.kernel_size)
+                      // module.groups)
 
     kinds = (nn.Conv1d, nn.ConvTranspose1d, nn.Conv2d, nn.ConvTranspose2d)
     handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, kinds)]
