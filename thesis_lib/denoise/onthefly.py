@@ -130,20 +130,10 @@ class DegradationPool:
         self.base = (base or EmulatorParams()).replace(output_rate=rate)
         self.generation = generation
         self.emulator_seconds = 0.0
-        self._emulators: dict = {}
         self.ys = np.zeros((size, clip_samples), dtype=np.float32)
         self.xs = np.zeros((size, clip_samples), dtype=np.float32)
         self._next = 0
         self.refresh(size)
-
-    def _emulator(self, params: EmulatorParams) -> Emulator:
-        # building an Emulator loads its Preisach model; keep one per parameter set seen
-        # recently (the cache is small: parameters are continuous, so it is cleared often)
-        if params not in self._emulators:
-            if len(self._emulators) > 8:
-                self._emulators.clear()
-            self._emulators[params] = Emulator(params)
-        return self._emulators[params]
 
     def make_clip(self, slot: int) -> tuple[np.ndarray, np.ndarray, EmulatorParams]:
         """One fresh ``(y, x, params)`` for ``slot`` of the current generation."""
@@ -161,7 +151,9 @@ class DegradationPool:
         x *= float(rng.uniform(*self.ranges.peak)) / peak
         params = self.ranges.draw(rng, self.base)
         t0 = time.perf_counter()
-        y = self._emulator(params)(x, self.rate, int(rng.integers(2 ** 32)))
+        # a new Emulator per draw: the parameters are continuous, so none repeats; the
+        # Preisach models behind them are cached in memory by the emulator package
+        y = Emulator(params)(x, self.rate, int(rng.integers(2 ** 32)))
         self.emulator_seconds += time.perf_counter() - t0
         return y, x, params
 
