@@ -103,3 +103,23 @@ def test_invalid_shape_is_refused_with_the_field_named():
         ReleaseNetConfig(stride=6)
     with pytest.raises(ValueError, match="one block count per level"):
         ReleaseNetConfig(widths=(8, 16), blocks=(1,))
+
+
+def test_denoise_file_restores_a_stereo_wav_with_a_release_checkpoint(tmp_path):
+    import soundfile as sf
+
+    from thesis_lib.denoise.inference import denoise_file
+
+    net = _perturbed(5)
+    ckpt = save_checkpoint(tmp_path / "r.pt", {"model_config": net.config.to_dict(),
+                                               "state_dict": net.state_dict(),
+                                               "train_config": {"sample_rate": 16_000,
+                                                                "segment_length": 4096}})
+    audio = np.random.default_rng(5).uniform(-0.3, 0.3, (12_345, 2))
+    sf.write(tmp_path / "in.wav", audio, 22_050, subtype="FLOAT")
+    out = denoise_file(tmp_path / "in.wav", tmp_path / "out.wav", checkpoint=ckpt,
+                       progress=False)
+    restored, rate = sf.read(out)
+    assert rate == 22_050 and restored.shape == audio.shape
+    assert np.all(np.isfinite(restored))
+    assert np.max(np.abs(restored - audio)) > 1e-3  # the perturbed network changed it
