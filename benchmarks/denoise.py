@@ -7,7 +7,7 @@ Prints one JSON object (and writes it to ``--out`` if given):
   (random weights: speed does not depend on them), the real-time factor
   ``audio seconds / wall seconds`` of :class:`~thesis_lib.denoise.inference.Denoiser`
   with its default settings on a ``--seconds`` recording at 44.1 kHz, with
-  ``--threads`` torch threads (the issue's target is ≥ 50× on 2 cores), plus the
+  ``--threads`` torch threads (the release target is ≥ 50× on 2 cores), plus the
   multiply-accumulates per audio second of each network;
 * ``settings`` (unless ``--no-sweep``): where the time goes — the same
   recording under other settings (chunk length, chunks per call, ``no_grad``
@@ -17,20 +17,38 @@ Prints one JSON object (and writes it to ``--out`` if given):
   to the output's peak, measured in the same run;
 * ``gpu_training`` (only when CUDA is available): clips per second of full
   training steps (forward, AuralLoss, backward, clipping, Adam) on 5-s clips at
-  batch 16 with AMP, for the ``full`` architecture, after warm-up.
+  batch 16 with AMP, for the ``full`` architecture, after warm-up;
+* ``recording`` (unless ``--no-recording``): the thesis U-Net release
+  (``unet_release.pt``) and the release network (``release_net.pt``, or random
+  weights of its architecture when that file is absent: speed does not depend
+  on them) side by side, each in a fresh subprocess restoring a
+  ``--recording-seconds`` (3 minutes by default) **stereo** 44.1 kHz recording
+  with ``--threads`` threads through :class:`~thesis_lib.denoise.inference.Denoiser`:
+  wall-clock real-time factor, CPU seconds per audio second (less sensitive to
+  other processes on a shared machine than the wall clock), and the child's peak
+  resident memory (``ru_maxrss`` from ``os.wait4``);
+* ``cpu_training`` (unless ``--no-training``): training throughput on the CPU
+  with ``--threads`` threads, in crops and audio seconds per second, of the
+  release recipe's step (batch 8 × 32768 samples, AuralLoss, AdamW) and of the
+  thesis U-Net's step at the same batch.
 
 The host's load average is recorded beside the timings: the machine may be shared.
 
-Usage: ``python benchmarks/denoise.py [--threads 2] [--seconds 30] [--no-sweep] [--out FILE]``.
+Usage: ``python benchmarks/denoise.py [--threads 2] [--seconds 30] [--no-sweep]
+[--recording-seconds 180] [--no-recording] [--no-training] [--out FILE]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import platform
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -38,12 +56,16 @@ from _common import add_out_argument, emit
 
 from thesis_lib.denoise.checkpoint import RELEASE_CHECKPOINT, load_denoiser
 from thesis_lib.denoise.fast import ChannelsLastUNet
-from thesis_lib.denoise.inference import Denoiser
+from thesis_lib.denoise.inference import Denoiser, chunk_starts
 from thesis_lib.denoise.loss import AuralLoss
+from thesis_lib.denoise.release_net import ReleaseNet
+from thesis_lib.denoise.release_net import macs_per_second as release_macs
 from thesis_lib.denoise.train import PRESETS
 from thesis_lib.denoise.unet import UNet1d, UNetConfig
 
 RATE = 44_100
+#: Where the release network ships once trained (see data_manifests/models.yml).
+RELEASE_NET = RELEASE_CHECKPOINT.with_name("release_net.pt")
 
 
 def macs_per_second(model, rate: int = RATE) -> float:
@@ -165,6 +187,108 @@ def gpu_training_throughput(model_config: dict, steps: int = 20, batch: int = 16
             "peak_memory_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2)}
 
 
+def _recording_model(name: str):
+    """The network and train_config of a side-by-side entry, and where its weights came from."""
+    if name == "thesis_unet_release":
+        model, meta = load_denoiser(RELEASE_CHECKPOINT)
+        return model, meta["train_config"], str(RELEASE_CHECKPOINT.name)
+    if RELEASE_NET.exists():
+        model, meta = load_denoiser(RELEASE_NET)
+        return model, meta["train_config"], str(RELEASE_NET.name)
+    torch.manual_seed(0)
+    model = ReleaseNet().eval()
+    with torch.no_grad():  # zero-initialised layers would make it the identity
+        for p in model.parameters():
+            if not p.any():
+                p.normal_(0.0, 0.02)
+    return model, {"sample_rate": RATE, "segment_length": 65_536}, "random (untrained)"
+
+
+def child_recording(name: str, seconds: float, threads: int) -> dict:
+    """Restore a stereo recording once after a warm-up; wall and CPU seconds (runs in a child)."""
+    import resource
+
+    torch.set_num_threads(threads)
+    model, train_config, weights = _recording_model(name)
+    den = Denoiser(model=model, train_config=train_config)
+    audio = np.random.default_rng(0).uniform(-0.5, 0.5, (int(seconds * RATE), 2))
+    # warm-up: one call of each batch shape the recording will use, so that tracing and
+    # freezing (once per shape) happen before the clock starts
+    chunks = len(chunk_starts(audio.shape[0], den.chunk, den.overlap))
+    for rows in {min(den.batch_size, chunks), chunks % den.batch_size} - {0}:
+        den._run(np.zeros((rows, min(den.chunk, audio.shape[0])), dtype=np.float32))
+
+    def cpu():
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+
+    c0, t0 = cpu(), time.perf_counter()
+    den(audio, RATE)
+    wall, cpu_s = time.perf_counter() - t0, cpu() - c0
+    count = model.count_parameters() if hasattr(model, "count_parameters") else None
+    return {"weights": weights, "audio_s": seconds, "channels": 2, "threads": threads,
+            "wall_s": round(wall, 2), "real_time_factor": round(seconds / wall, 2),
+            "cpu_s_per_audio_s": round(cpu_s / seconds, 4),
+            "real_time_factor_from_cpu_time": round(threads * seconds / cpu_s, 2),
+            "chunk": den.chunk, "batch_size": den.batch_size, "parameters": count,
+            "gmac_per_audio_s_per_channel": round(release_macs(model) / 1e9, 3)}
+
+
+def recording_report(seconds: float, threads: int) -> dict:
+    """Each model in its own subprocess, so its peak RSS is its own."""
+    out = {}
+    for name in ("thesis_unet_release", "release_net"):
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--child", name,
+               "--recording-seconds", str(seconds), "--threads", str(threads)]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        stdout = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            out[name] = {"error": f"child exited with {proc.returncode}"}
+            continue
+        entry = json.loads(stdout.strip().splitlines()[-1])
+        entry["peak_rss_mib"] = round(usage.ru_maxrss / 1024, 1)  # Linux reports KiB
+        out[name] = entry
+        print(f"[bench] {name}: {entry['real_time_factor']}x wall, "
+              f"{entry['real_time_factor_from_cpu_time']}x from CPU time, "
+              f"{entry['peak_rss_mib']} MiB", flush=True)
+    return out
+
+
+def _train_steps(model, steps: int, batch: int, crop: int) -> float:
+    """Wall seconds of ``steps`` training steps after one warm-up step."""
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    loss_fn = AuralLoss()
+    y, x = torch.randn(batch, 1, crop) * 0.2, torch.randn(batch, 1, crop) * 0.2
+    t0 = 0.0
+    for i in range(steps + 1):
+        if i == 1:
+            t0 = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        loss_fn(model(y), x).backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+    return time.perf_counter() - t0
+
+
+def cpu_training_throughput(threads: int, steps: int = 3, batch: int = 8,
+                            crop: int = 32_768) -> dict:
+    """Crops and audio seconds per second of CPU training steps, both architectures."""
+    torch.set_num_threads(threads)
+    out = {}
+    nets = {"release_net": ReleaseNet,
+            "thesis_unet": lambda: UNet1d(UNetConfig(**PRESETS["full"].model))}
+    for name, make in nets.items():
+        torch.manual_seed(0)
+        wall = _train_steps(make().train(), steps, batch, crop)
+        out[name] = {"batch": batch, "crop_samples": crop, "steps": steps,
+                     "wall_s": round(wall, 2), "crops_per_s": round(steps * batch / wall, 2),
+                     "audio_s_per_s": round(steps * batch * crop / RATE / wall, 2)}
+        print(f"[bench] training {name}: {out[name]['crops_per_s']} crops/s", flush=True)
+    return out
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -172,14 +296,26 @@ def main(argv=None) -> dict:
     parser.add_argument("--models", default="release,quick,full",
                         help="comma-separated subset of release, quick, full")
     parser.add_argument("--no-sweep", action="store_true", help="only the default settings")
+    parser.add_argument("--recording-seconds", type=float, default=180.0,
+                        help="length of the stereo recording of the side-by-side run")
+    parser.add_argument("--no-recording", action="store_true", help="skip the side-by-side run")
+    parser.add_argument("--no-training", action="store_true", help="skip CPU training speed")
+    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     add_out_argument(parser)
     args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(child_recording(args.child, args.recording_seconds, args.threads)))
+        return {}
     torch.set_num_threads(args.threads)
     report = {"host": platform.node(), "torch": torch.__version__, "threads": args.threads,
               "load_average_before": list(os.getloadavg()), "cpu_inference": {}}
     torch.manual_seed(0)
     models = {}
-    for name in args.models.split(","):
+    if not args.no_recording:
+        report["recording"] = recording_report(args.recording_seconds, args.threads)
+    if not args.no_training:
+        report["cpu_training"] = cpu_training_throughput(args.threads)
+    for name in filter(None, args.models.split(",")):
         if name == "release":
             if RELEASE_CHECKPOINT.exists():
                 model, meta = load_denoiser(RELEASE_CHECKPOINT)

@@ -6,6 +6,12 @@ Modules: :mod:`.unet` (network), :mod:`.loss` (AuralLoss, eq. 4.4),
 (classical methods, one signature ``baseline(y, sample_rate, **kw) -> x̂``),
 :mod:`.evaluate` (scores, ΔSI-SDR, confidence intervals) and :mod:`.experiment`
 (cached paired corpora and runs for the chapters).
+
+Release model (beyond the thesis): :mod:`.release_net` (strided-front-end U-Net of
+depthwise-separable blocks), :mod:`.onthefly` (fresh, randomised emulator
+degradations), :mod:`.release_recipe` (time-budgeted, resumable CPU/GPU training),
+:mod:`.oracle` (oracle linear filter and ratio mask) and :mod:`.headroom` (methods
+beside the oracles, and the generalisation table, on held-out real recordings).
 """
 
 from .baselines import identity, spectral_gating, wiener_filter
@@ -16,6 +22,8 @@ from .evaluate import delta_si_sdr, evaluate_methods, mean_ci
 from .inference import Denoiser, denoise_file, overlap_add
 from .loss import AuralLoss, MultiResolutionSTFTLoss, aural_loss
 from .ltas import LtasEqualizer, ltas_eq
+from .oracle import oracle_linear_filter, oracle_ratio_mask
+from .release_net import ReleaseNet, ReleaseNetConfig
 from .train import TrainConfig, preset, train
 from .unet import UNet1d, UNetConfig, crop_to_length, pad_to_multiple
 
@@ -24,4 +32,5 @@ __all__ = ["UNet1d", "UNetConfig", "pad_to_multiple", "crop_to_length",
            "TrainConfig", "preset", "train", "RELEASE_CHECKPOINT", "load_denoiser", "export_release",
            "Denoiser", "denoise_file", "overlap_add", "ChannelsLastUNet",
            "identity", "spectral_gating", "wiener_filter", "LtasEqualizer", "ltas_eq",
-           "beam_transfer", "beam_wiener", "delta_si_sdr", "evaluate_methods", "mean_ci"]
+           "beam_transfer", "beam_wiener", "delta_si_sdr", "evaluate_methods", "mean_ci",
+           "oracle_linear_filter", "oracle_ratio_mask", "ReleaseNet", "ReleaseNetConfig"]

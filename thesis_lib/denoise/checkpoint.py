@@ -19,9 +19,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from thesis_lib.provenance import atomic_path
 
+from .release_net import ReleaseNet, ReleaseNetConfig, is_release_config
 from .unet import UNet1d, UNetConfig
 
 #: Where the released denoiser is shipped (see ``data_manifests/models.yml``).
@@ -70,8 +72,11 @@ def read_checkpoint(path, map_location="cpu") -> dict:
     return payload
 
 
-def load_denoiser(path=RELEASE_CHECKPOINT, device="cpu") -> tuple[UNet1d, dict]:
+def load_denoiser(path=RELEASE_CHECKPOINT, device="cpu") -> tuple[nn.Module, dict]:
     """Build the network stored in ``path`` in float32 eval mode on ``device``.
+
+    The thesis :class:`UNet1d` or, when ``model_config["architecture"]`` says so,
+    a :class:`~thesis_lib.denoise.release_net.ReleaseNet`.
 
     Returns the model and the checkpoint dictionary (without the weights).
 
@@ -87,7 +92,11 @@ def load_denoiser(path=RELEASE_CHECKPOINT, device="cpu") -> tuple[UNet1d, dict]:
     (2, 44100, False)
     """
     payload = read_checkpoint(path)
-    model = UNet1d(UNetConfig(**payload["model_config"]))
+    config = payload["model_config"]
+    if is_release_config(config):
+        model = ReleaseNet(ReleaseNetConfig.from_dict(config))
+    else:
+        model = UNet1d(UNetConfig(**config))
     state = {k: v.float() if torch.is_floating_point(v) else v
              for k, v in payload["state_dict"].items()}
     model.load_state_dict(state)

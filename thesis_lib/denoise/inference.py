@@ -38,6 +38,7 @@ from thesis_lib.data.audio import read_audio, resample, write_wav
 
 from .checkpoint import RELEASE_CHECKPOINT, load_denoiser
 from .fast import ChannelsLastUNet, FrozenRunner
+from .release_net import ReleaseNet
 from .unet import UNet1d
 
 #: Default number of first-level activation values per network call (chunks ×
@@ -225,11 +226,15 @@ class Denoiser:
                 raise ValueError(f"crossfade (--overlap-seconds) {overlap_seconds:g} s is more "
                                  f"than half the chunk ({self.chunk / self.sample_rate:g} s); "
                                  "give a shorter overlap or a longer chunk")
-        width = self.model.config.width if isinstance(self.model, UNet1d) else 1
+        width = (self.model.config.width if isinstance(self.model, UNet1d)
+                 else getattr(self.model, "activation_width", 1))
         self.batch_size = int(batch_size or max(1, ACTIVATION_BUDGET // (self.chunk * width)))
         self.runner = self.model
         if channels_last and torch.device(device).type == "cpu" and isinstance(self.model, UNet1d):
             self.runner = FrozenRunner(ChannelsLastUNet(self.model))
+        elif channels_last and torch.device(device).type == "cpu" and isinstance(self.model,
+                                                                               ReleaseNet):
+            self.runner = FrozenRunner(self.model)  # the release net is channels-last already
 
     @torch.inference_mode()
     def _run(self, batch: np.ndarray) -> np.ndarray:

@@ -1,0 +1,81 @@
+"""Release recipe: time-based schedule, a tiny run that finishes, resumes and exports weights."""
+
+import numpy as np
+import pytest
+import torch
+
+from thesis_lib.denoise.checkpoint import load_denoiser, read_checkpoint
+from thesis_lib.denoise.release_net import ReleaseNet, ReleaseNetConfig
+from thesis_lib.denoise.release_recipe import RecipeConfig, lr_factor, train_release
+
+TINY = ReleaseNetConfig(stride=4, widths=(4, 8), blocks=(1, 0), bottleneck_dilations=(1,))
+
+
+def _config(**kw):
+    base = dict(minutes=0.02, batch_size=2, crop=2048, pool_size=2, clip_seconds=0.2,
+                refresh=1, refresh_every=2, warmup_steps=2, val_every_minutes=0.005,
+                save_every_minutes=0.005, model=TINY.to_dict(),
+                ranges={"preisach_n": [100]})
+    base.update(kw)
+    return RecipeConfig(**base)
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    t = np.arange(44_100) / 44_100
+    sources = [(0.3 * np.sin(2 * np.pi * 440 * t) + 0.05 * rng.standard_normal(t.size))
+               .astype(np.float32)]
+    x = sources[0][:8192].astype(np.float64)
+    val = [(x + 0.05 * rng.standard_normal(x.size), x)]
+    return sources, val
+
+
+def test_schedule_warms_up_then_follows_the_time_budget():
+    c = RecipeConfig(minutes=10, warmup_steps=100, min_lr_ratio=0.1)
+    assert lr_factor(0, 0, c) == pytest.approx(0.01)
+    assert lr_factor(0, 200, c) == pytest.approx(1.0)
+    assert lr_factor(300, 200, c) == pytest.approx(0.55)  # halfway through the budget
+    assert lr_factor(10_000, 10_000, c) == pytest.approx(0.1)  # floor after the budget
+
+
+def test_tiny_run_finishes_and_a_rerun_does_nothing(tmp_path):
+    sources, val = _data()
+    cfg = _config()
+    result = train_release(cfg, sources, val, tmp_path, device="cpu", log=lambda m: None)
+    assert result["status"] == "finished" and result["step"] > 0
+    assert result["seconds"] >= 60 * cfg.minutes
+    model, meta = load_denoiser(tmp_path / "best.pt")
+    assert isinstance(model, ReleaseNet)
+    assert meta["train_config"]["segment_length"] == cfg.inference_chunk
+    again = train_release(cfg, sources, val, tmp_path, device="cpu", log=lambda m: None)
+    assert again["step"] == result["step"]
+
+
+def test_interrupted_run_resumes_from_its_checkpoint(tmp_path):
+    sources, val = _data()
+    cfg = _config(minutes=0.05)
+    first = train_release(cfg, sources, val, tmp_path, device="cpu", stop_after_minutes=1e-6,
+                          log=lambda m: None)
+    assert first["status"] == "interrupted"
+    saved = read_checkpoint(tmp_path / "checkpoint.pt")
+    assert saved["step"] == first["step"] >= 1 and not saved["finished"]
+    second = train_release(cfg, sources, val, tmp_path, device="cpu", log=lambda m: None)
+    assert second["status"] == "finished" and second["step"] > first["step"]
+
+
+def test_changed_settings_refuse_to_resume(tmp_path):
+    sources, val = _data()
+    train_release(_config(), sources, val, tmp_path, device="cpu", stop_after_minutes=1e-6,
+                  log=lambda m: None)
+    with pytest.raises(ValueError, match="other settings"):
+        train_release(_config(lr=1e-4), sources, val, tmp_path, device="cpu",
+                      log=lambda m: None)
+
+
+def test_training_moves_the_network_away_from_the_identity(tmp_path):
+    sources, val = _data()
+    train_release(_config(), sources, val, tmp_path, device="cpu", log=lambda m: None)
+    model, _ = load_denoiser(tmp_path / "best.pt")
+    y = torch.as_tensor(val[0][0], dtype=torch.float32)[None, None]
+    with torch.inference_mode():
+        assert (model(y) - y).abs().max() > 1e-4

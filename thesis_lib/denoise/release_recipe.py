@@ -1,0 +1,339 @@
+"""Release training recipe: the release network on fresh degradations, on a time budget.
+
+One command trains :class:`~thesis_lib.denoise.release_net.ReleaseNet` on pairs
+drawn on the fly by :class:`~thesis_lib.denoise.onthefly.DegradationPool` from
+the training tracks of the real-audio corpus (and, optionally, folders of clean
+clips such as the embedded corpus's training split). The schedule is defined in
+*training seconds*, not steps: a linear warm-up, then a cosine that reaches its
+floor when ``minutes`` of training have been spent. So the recipe ends in the
+same wall time on two CPU cores as on a GPU, and a GPU, when one is lent, simply
+takes more steps in it. On CPU a training second is a second of the process's
+CPU time divided by its threads, so a run on a shared, busy machine takes the
+steps the recipe means, only later.
+
+Resumable: ``checkpoint.pt`` in the run folder (written atomically every
+``save_every_minutes`` and on SIGTERM/SIGINT or ``--stop-after``) holds the
+weights, optimiser, step, training seconds spent and the pool's generation; a
+re-run of the same command continues where it stopped, across sessions.
+Validation: every ``val_every_minutes`` the mean SI-SDR of the fixed 5-s
+excerpts of the *validation* tracks, degraded with default emulator parameters
+(seeded, cached in the run folder); the best weights go to ``best.pt``.
+
+Usage::
+
+    nice -n 19 python -m thesis_lib.denoise.release_recipe --real CACHE --out RUN \\
+        [--minutes 90] [--stop-after MIN] [--threads 2] [--device cuda] [--export PT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import signal
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from thesis_lib import metrics
+
+from .checkpoint import read_checkpoint, save_checkpoint
+from .loss import AuralLoss
+from .onthefly import DegradationPool, ParamRanges
+from .release_net import ReleaseNet, ReleaseNetConfig
+
+RATE = 44_100
+
+
+@dataclass
+class RecipeConfig:
+    """Everything that shapes a release run; stored in its checkpoints."""
+
+    minutes: float = 90.0            #: training time the schedule spans
+    batch_size: int = 8
+    crop: int = 32_768               #: samples per training crop (0.74 s)
+    lr: float = 2e-3
+    warmup_steps: int = 100
+    min_lr_ratio: float = 0.02
+    weight_decay: float = 1e-5
+    grad_clip: float = 1.0
+    pool_size: int = 96
+    clip_seconds: float = 3.0
+    refresh: int = 4                 #: clips redrawn every ``refresh_every`` steps
+    refresh_every: int = 10
+    excerpts_per_track: int = 2      #: random 30-s stretches of each source track kept in memory
+    inference_chunk: int = 65_536    #: overlap-add chunk of the exported model
+    seed: int = 0
+    save_every_minutes: float = 5.0
+    val_every_minutes: float = 10.0
+    model: dict = field(default_factory=lambda: ReleaseNetConfig().to_dict())
+    ranges: dict = field(default_factory=lambda: ParamRanges().to_dict())
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+#: Overrides of ``--smoke``: a few minutes that show whether the loss falls (not a release).
+SMOKE = dict(batch_size=4, crop=16_384, pool_size=16, clip_seconds=2.0, refresh=2,
+             refresh_every=10, warmup_steps=20, val_every_minutes=1.0, save_every_minutes=1.0)
+
+
+def lr_factor(seconds: float, step: int, config: RecipeConfig) -> float:
+    """Warm-up over the first steps, then a cosine over the training-time budget.
+
+    Examples
+    --------
+    >>> c = RecipeConfig(minutes=10, warmup_steps=10, min_lr_ratio=0.0)
+    >>> lr_factor(0, 4, c), lr_factor(300, 50, c), lr_factor(600, 99, c)
+    (0.5, 0.5, 0.0)
+    """
+    warm = min(1.0, (step + 1) / max(1, config.warmup_steps))
+    progress = min(1.0, seconds / (60.0 * config.minutes))
+    cosine = config.min_lr_ratio + (1 - config.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi
+                                                                                  * progress))
+    return warm * cosine
+
+
+def load_sources(real_cache, clean_dirs=(), *, per_track: int = 2, seconds: float = 30.0,
+                 seed: int = 0) -> list[np.ndarray]:
+    """Clean mono float32 tracks at 44.1 kHz: random stretches of the real training tracks.
+
+    Only the ``train`` split of :mod:`thesis_lib.data.real_audio` is read; every
+    WAV/FLAC file under ``clean_dirs`` is added whole (resampled to 44.1 kHz).
+    """
+    import soundfile as sf
+
+    from thesis_lib.data.audio import resample, to_mono
+    from thesis_lib.data.real_audio import read_excerpt, split_tracks
+
+    rng = np.random.default_rng(seed)
+    out = []
+    if real_cache:
+        for path in split_tracks(real_cache, "train"):
+            duration = sf.info(str(path)).duration
+            for _ in range(per_track):
+                start = float(rng.uniform(0, max(0.0, duration - seconds)))
+                out.append(read_excerpt(path, start, seconds, RATE).astype(np.float32))
+    for folder in clean_dirs:
+        files = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in (".wav", ".flac"))
+        if not files:
+            raise FileNotFoundError(f"--clean-dir {folder} holds no WAV or FLAC files")
+        for path in files:
+            audio, rate = sf.read(str(path), dtype="float32", always_2d=False)
+            out.append(np.asarray(resample(to_mono(audio), rate, RATE), dtype=np.float32))
+    if not out:
+        raise ValueError("no clean audio: pass --real CACHE and/or --clean-dir DIR")
+    return out
+
+
+def validation_pairs(real_cache, run_dir: Path) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Default-parameter degradations of the validation tracks' fixed excerpts (cached)."""
+    from .headroom import real_pairs
+    return real_pairs(real_cache, run_dir / "val_pairs", split="val", rate=RATE)
+
+
+@torch.no_grad()
+def validate(model, pairs, device) -> float:
+    """Mean SI-SDR (dB) of the model's restorations of ``pairs``."""
+    model.eval()
+    scores = []
+    for y, x in pairs:
+        est = model(torch.as_tensor(y, dtype=torch.float32, device=device)[None, None])
+        scores.append(metrics.si_sdr(np.asarray(x, np.float64),
+                                     est[0, 0].double().cpu().numpy()))
+    model.train()
+    return float(np.mean(scores))
+
+
+class _Stop:
+    """Turns SIGTERM/SIGINT into a flag, so the loop saves before exiting."""
+
+    def __init__(self):
+        self.raised = False
+
+    def __enter__(self):
+        self._old = {s: signal.signal(s, self._handle) for s in (signal.SIGTERM, signal.SIGINT)}
+        return self
+
+    def _handle(self, signum, frame):
+        self.raised = True
+
+    def __exit__(self, *exc):
+        for s, h in self._old.items():
+            signal.signal(s, h)
+
+
+def train_release(config: RecipeConfig, sources, val_pairs, out_dir, *, device=None,
+                  stop_after_minutes: float | None = None, log=print) -> dict:
+    """Train (or resume) a release network; returns the run's state.
+
+    Stops when ``config.minutes`` of training are spent (``finished``), when
+    ``stop_after_minutes`` of this call are spent, or on SIGTERM/SIGINT
+    (``interrupted``: re-run to resume).
+    """
+    from .train import pick_device
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    device = pick_device(str(device) if device is not None else None)
+    ckpt, best = out_dir / "checkpoint.pt", out_dir / "best.pt"
+    torch.manual_seed(config.seed)
+    model = ReleaseNet(ReleaseNetConfig.from_dict(config.model)).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    state = {"step": 0, "seconds": 0.0, "generation": 0, "best_val_si_sdr": -math.inf,
+             "history": []}
+    if ckpt.exists():
+        saved = read_checkpoint(ckpt)
+        if saved["train_config"] != config.to_dict():
+            raise ValueError(f"{ckpt} was trained with other settings; use another --out "
+                             "folder or delete it to start over")
+        model.load_state_dict(saved["state_dict"])
+        opt.load_state_dict(saved["optimizer"])
+        state = {k: saved[k] for k in state}
+        if saved.get("finished"):
+            log(f"[release] {ckpt} is finished ({state['step']} steps)")
+            return {**state, "status": "finished"}
+        log(f"[release] resuming at step {state['step']} ({state['seconds'] / 60:.1f} min)")
+    ranges = ParamRanges(**{k: tuple(v) if isinstance(v, list) else v
+                            for k, v in config.ranges.items()})
+    t0 = time.monotonic()
+    pool = DegradationPool(sources, size=config.pool_size,
+                           clip_samples=int(config.clip_seconds * RATE), rate=RATE,
+                           ranges=ranges, seed=config.seed, generation=state["generation"])
+    log(f"[release] pool of {config.pool_size} clips built in {time.monotonic() - t0:.0f} s")
+    loss_fn = AuralLoss()
+    amp = device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=amp)
+
+    def save(finished=False):
+        state["generation"] = pool.generation
+        save_checkpoint(ckpt, {"model_config": config.model, "state_dict": model.state_dict(),
+                               "train_config": config.to_dict(), "optimizer": opt.state_dict(),
+                               "finished": finished, "device": str(device), **state})
+
+    clock = _training_clock(device)
+    status = "finished"
+    session_start = time.monotonic()
+    last_save = last_val = state["seconds"]
+    emu_before = pool.emulator_seconds
+    model.train()
+    with _Stop() as stop:
+        while state["seconds"] < 60.0 * config.minutes:
+            tick = clock()
+            if state["step"] % config.refresh_every == 0 and state["step"]:
+                pool.refresh(config.refresh)
+            rng = np.random.default_rng((config.seed, state["step"]))
+            y, x = pool.batch(config.batch_size, config.crop, rng)
+            y, x = y.to(device), x.to(device)
+            for group in opt.param_groups:
+                group["lr"] = config.lr * lr_factor(state["seconds"], state["step"], config)
+            opt.zero_grad(set_to_none=True)
+            with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
+                loss = loss_fn(model(y), x)
+            scaler.scale(loss).backward()
+            scaler.unscale_(opt)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            scaler.step(opt)
+            scaler.update()
+            state["step"] += 1
+            state["seconds"] += clock() - tick
+            value = float(loss.detach())
+            if state["step"] % 20 == 0:
+                state["history"].append({"step": state["step"], "minutes":
+                                         round(state["seconds"] / 60, 2), "loss": value})
+                log(f"[release] step {state['step']} {state['seconds'] / 60:.1f} min "
+                    f"loss {value:.4f}")
+            if state["seconds"] - last_val >= 60 * config.val_every_minutes:
+                score = validate(model, val_pairs, device)
+                last_val = state["seconds"]
+                state["history"].append({"step": state["step"], "val_si_sdr_db": score})
+                log(f"[release] validation SI-SDR {score:.2f} dB at step {state['step']}")
+                if score > state["best_val_si_sdr"]:
+                    state["best_val_si_sdr"] = score
+                    save_checkpoint(best, {"model_config": config.model,
+                                           "state_dict": model.state_dict(),
+                                           "train_config": _inference_config(config), **state})
+            if state["seconds"] - last_save >= 60 * config.save_every_minutes:
+                save()
+                last_save = state["seconds"]
+            spent = (time.monotonic() - session_start) / 60
+            if stop.raised or (stop_after_minutes and spent >= stop_after_minutes):
+                status = "interrupted"
+                break
+        if status == "finished":
+            score = validate(model, val_pairs, device)
+            state["history"].append({"step": state["step"], "val_si_sdr_db": score})
+            if score > state["best_val_si_sdr"]:
+                state["best_val_si_sdr"] = score
+                save_checkpoint(best, {"model_config": config.model,
+                                       "state_dict": model.state_dict(),
+                                       "train_config": _inference_config(config), **state})
+        save(finished=status == "finished")
+    share = (pool.emulator_seconds - emu_before) / max(1e-9, time.monotonic() - session_start)
+    log(f"[release] {status} at step {state['step']} ({state['seconds'] / 60:.1f} min of "
+        f"{config.minutes}); emulator share of this session {100 * share:.0f} %")
+    return {**state, "status": status}
+
+
+def _training_clock(device):
+    """Seconds that count against the budget: wall time on a GPU, CPU time ÷ threads on CPU.
+
+    On a shared machine the wall clock also counts the time other processes hold
+    the cores, which would end the schedule after fewer steps than the recipe
+    means; the process's CPU time divided by the torch threads is the time two
+    dedicated cores would have taken.
+    """
+    if device.type == "cuda":
+        return time.monotonic
+    threads = max(1, torch.get_num_threads())
+    return lambda: time.process_time() / threads
+
+
+def _inference_config(config: RecipeConfig) -> dict:
+    # Denoiser reads the rate and its overlap-add chunk from train_config
+    return {**config.to_dict(), "sample_rate": RATE, "segment_length": config.inference_chunk}
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--real", required=True, help="folder set up by thesis_lib.data.real_audio")
+    parser.add_argument("--clean-dir", action="append", default=[],
+                        help="extra folder of clean WAV/FLAC training clips (repeatable)")
+    parser.add_argument("--out", required=True, help="run folder (resumed when it exists)")
+    parser.add_argument("--minutes", type=float, default=90.0, help="training-time budget")
+    parser.add_argument("--stop-after", type=float, default=None,
+                        help="leave after this many minutes of this session (re-run to resume)")
+    parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
+    parser.add_argument("--device", default=None, help="torch device (default: cuda if present)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="small pool, batches, crops; validation every minute (learning check)")
+    parser.add_argument("--export", default=None, metavar="PT",
+                        help="after a finished run, write best.pt with float16 weights to PT")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    config = RecipeConfig(minutes=args.minutes, **(SMOKE if args.smoke else {}))
+    out = Path(args.out)
+    sources = load_sources(args.real, args.clean_dir, per_track=config.excerpts_per_track,
+                           seed=config.seed)
+    val = validation_pairs(args.real, out)
+    print(f"[release] {len(sources)} source stretches, {len(val)} validation excerpts; "
+          f"config {json.dumps(config.to_dict())}", flush=True)
+    result = train_release(config, sources, val, out, device=args.device,
+                           stop_after_minutes=args.stop_after,
+                           log=lambda line: print(line, flush=True))
+    if args.export:
+        if result["status"] != "finished":
+            raise SystemExit(f"error: the run in {out} has not finished; re-run the same "
+                             "command to resume it before --export")
+        from .checkpoint import export_release
+        path = export_release(out / "best.pt", args.export, half=True)
+        import hashlib
+        print(f"[release] {path} sha256 {hashlib.sha256(path.read_bytes()).hexdigest()}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
