@@ -76,7 +76,9 @@ def macs_per_second(model, rate: int = RATE) -> float:
         nonlocal total
         total += output.numel() * module.in_channels * module.kernel_size[0] // module.groups
 
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, torch.nn.Conv1d)]
+    handles = [
+        m.register_forward_hook(hook) for m in model.modules() if isinstance(m, torch.nn.Conv1d)
+    ]
     with torch.inference_mode():
         model(torch.zeros(1, 1, rate))
     for h in handles:
@@ -84,7 +86,9 @@ def macs_per_second(model, rate: int = RATE) -> float:
     return float(total)
 
 
-def timed(denoiser, audio, repeats: int = 2, context=contextlib.nullcontext) -> tuple[float, np.ndarray]:
+def timed(
+    denoiser, audio, repeats: int = 2, context=contextlib.nullcontext
+) -> tuple[float, np.ndarray]:
     """Best wall time of ``repeats`` runs (after a short warm-up) and the output."""
     with context():
         denoiser(audio[:RATE], RATE)
@@ -113,29 +117,51 @@ def inference_report(name, model, train_config, seconds: float, threads: int, sw
     audio = np.random.default_rng(0).uniform(-0.5, 0.5, int(seconds * RATE))
     den = Denoiser(model=model, train_config=train_config)
     wall, reference = timed(den, audio)
-    entry = {"audio_s": seconds, "wall_s": round(wall, 3), "real_time_factor": round(seconds / wall, 2),
-             "chunk": den.chunk, "overlap": den.overlap, "batch_size": den.batch_size,
-             "parameters": model.count_parameters(),
-             "gmac_per_audio_s": round(macs_per_second(model) / 1e9, 3)}
+    entry = {
+        "audio_s": seconds,
+        "wall_s": round(wall, 3),
+        "real_time_factor": round(seconds / wall, 2),
+        "chunk": den.chunk,
+        "overlap": den.overlap,
+        "batch_size": den.batch_size,
+        "parameters": model.count_parameters(),
+        "gmac_per_audio_s": round(macs_per_second(model) / 1e9, 3),
+    }
     if not sweep:
         return entry
     peak = float(np.max(np.abs(reference)))
+
     def eager_channels_last():
         d = Denoiser(model=model, train_config=train_config)
         d.runner = ChannelsLastUNet(model)
         return d
 
     variants = {
-        "before (Conv1d layout, no_grad, 1 chunk per call)":
-            (lambda: _NoGradDenoiser(model=model, train_config=train_config, batch_size=1,
-                                     channels_last=False), None),
-        "Conv1d layout": (lambda: Denoiser(model=model, train_config=train_config,
-                                           channels_last=False), None),
+        "before (Conv1d layout, no_grad, 1 chunk per call)": (
+            lambda: _NoGradDenoiser(
+                model=model, train_config=train_config, batch_size=1, channels_last=False
+            ),
+            None,
+        ),
+        "Conv1d layout": (
+            lambda: Denoiser(model=model, train_config=train_config, channels_last=False),
+            None,
+        ),
         "channels-last, not frozen": (eager_channels_last, None),
-        "1 chunk per call": (lambda: Denoiser(model=model, train_config=train_config, batch_size=1), None),
-        "4 chunks per call": (lambda: Denoiser(model=model, train_config=train_config, batch_size=4), None),
-        "chunk x2 (changes the output)": (lambda: Denoiser(model=model, train_config=train_config,
-                                                           chunk_seconds=2 * den.chunk / RATE), None),
+        "1 chunk per call": (
+            lambda: Denoiser(model=model, train_config=train_config, batch_size=1),
+            None,
+        ),
+        "4 chunks per call": (
+            lambda: Denoiser(model=model, train_config=train_config, batch_size=4),
+            None,
+        ),
+        "chunk x2 (changes the output)": (
+            lambda: Denoiser(
+                model=model, train_config=train_config, chunk_seconds=2 * den.chunk / RATE
+            ),
+            None,
+        ),
         "bfloat16 autocast": (lambda: den, _bf16),
         "1 thread": (lambda: den, "threads1"),
     }
@@ -148,14 +174,17 @@ def inference_report(name, model, train_config, seconds: float, threads: int, sw
             torch.set_num_threads(threads)
         else:
             w, out = timed(make(), audio, repeats, context=ctx or contextlib.nullcontext)
-        entry["settings"][label] = {"real_time_factor": round(seconds / w, 2),
-                                    "max_abs_diff_over_peak": float(np.max(np.abs(out - reference)) / peak)}
+        entry["settings"][label] = {
+            "real_time_factor": round(seconds / w, 2),
+            "max_abs_diff_over_peak": float(np.max(np.abs(out - reference)) / peak),
+        }
         print(f"[bench] {name} {label}: {seconds / w:.2f}x", flush=True)
     return entry
 
 
-def gpu_training_throughput(model_config: dict, steps: int = 20, batch: int = 16,
-                            clip_samples: int = 5 * RATE) -> dict:
+def gpu_training_throughput(
+    model_config: dict, steps: int = 20, batch: int = 16, clip_samples: int = 5 * RATE
+) -> dict:
     device = torch.device("cuda")
     model = UNet1d(UNetConfig(**model_config)).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=3e-5)
@@ -182,9 +211,15 @@ def gpu_training_throughput(model_config: dict, steps: int = 20, batch: int = 16
         step()
     torch.cuda.synchronize()
     wall = time.perf_counter() - t0
-    return {"device": torch.cuda.get_device_name(0), "batch": batch, "clip_samples": clip_samples,
-            "steps": steps, "wall_s": round(wall, 3), "clips_per_s": round(steps * batch / wall, 2),
-            "peak_memory_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2)}
+    return {
+        "device": torch.cuda.get_device_name(0),
+        "batch": batch,
+        "clip_samples": clip_samples,
+        "steps": steps,
+        "wall_s": round(wall, 3),
+        "clips_per_s": round(steps * batch / wall, 2),
+        "peak_memory_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2),
+    }
 
 
 def _recording_model(name: str):
@@ -226,20 +261,36 @@ def child_recording(name: str, seconds: float, threads: int) -> dict:
     den(audio, RATE)
     wall, cpu_s = time.perf_counter() - t0, cpu() - c0
     count = model.count_parameters() if hasattr(model, "count_parameters") else None
-    return {"weights": weights, "audio_s": seconds, "channels": 2, "threads": threads,
-            "wall_s": round(wall, 2), "real_time_factor": round(seconds / wall, 2),
-            "cpu_s_per_audio_s": round(cpu_s / seconds, 4),
-            "real_time_factor_from_cpu_time": round(threads * seconds / cpu_s, 2),
-            "chunk": den.chunk, "batch_size": den.batch_size, "parameters": count,
-            "gmac_per_audio_s_per_channel": round(release_macs(model) / 1e9, 3)}
+    return {
+        "weights": weights,
+        "audio_s": seconds,
+        "channels": 2,
+        "threads": threads,
+        "wall_s": round(wall, 2),
+        "real_time_factor": round(seconds / wall, 2),
+        "cpu_s_per_audio_s": round(cpu_s / seconds, 4),
+        "real_time_factor_from_cpu_time": round(threads * seconds / cpu_s, 2),
+        "chunk": den.chunk,
+        "batch_size": den.batch_size,
+        "parameters": count,
+        "gmac_per_audio_s_per_channel": round(release_macs(model) / 1e9, 3),
+    }
 
 
 def recording_report(seconds: float, threads: int) -> dict:
     """Each model in its own subprocess, so its peak RSS is its own."""
     out = {}
     for name in ("thesis_unet_release", "release_net"):
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--child", name,
-               "--recording-seconds", str(seconds), "--threads", str(threads)]
+        cmd = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--child",
+            name,
+            "--recording-seconds",
+            str(seconds),
+            "--threads",
+            str(threads),
+        ]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
         stdout = proc.stdout.read()
         _, status, usage = os.wait4(proc.pid, 0)
@@ -250,9 +301,12 @@ def recording_report(seconds: float, threads: int) -> dict:
         entry = json.loads(stdout.strip().splitlines()[-1])
         entry["peak_rss_mib"] = round(usage.ru_maxrss / 1024, 1)  # Linux reports KiB
         out[name] = entry
-        print(f"[bench] {name}: {entry['real_time_factor']}x wall, "
-              f"{entry['real_time_factor_from_cpu_time']}x from CPU time, "
-              f"{entry['peak_rss_mib']} MiB", flush=True)
+        print(
+            f"[bench] {name}: {entry['real_time_factor']}x wall, "
+            f"{entry['real_time_factor_from_cpu_time']}x from CPU time, "
+            f"{entry['peak_rss_mib']} MiB",
+            flush=True,
+        )
     return out
 
 
@@ -272,19 +326,27 @@ def _train_steps(model, steps: int, batch: int, crop: int) -> float:
     return time.perf_counter() - t0
 
 
-def cpu_training_throughput(threads: int, steps: int = 3, batch: int = 8,
-                            crop: int = 32_768) -> dict:
+def cpu_training_throughput(
+    threads: int, steps: int = 3, batch: int = 8, crop: int = 32_768
+) -> dict:
     """Crops and audio seconds per second of CPU training steps, both architectures."""
     torch.set_num_threads(threads)
     out = {}
-    nets = {"release_net": ReleaseNet,
-            "thesis_unet": lambda: UNet1d(UNetConfig(**PRESETS["full"].model))}
+    nets = {
+        "release_net": ReleaseNet,
+        "thesis_unet": lambda: UNet1d(UNetConfig(**PRESETS["full"].model)),
+    }
     for name, make in nets.items():
         torch.manual_seed(0)
         wall = _train_steps(make().train(), steps, batch, crop)
-        out[name] = {"batch": batch, "crop_samples": crop, "steps": steps,
-                     "wall_s": round(wall, 2), "crops_per_s": round(steps * batch / wall, 2),
-                     "audio_s_per_s": round(steps * batch * crop / RATE / wall, 2)}
+        out[name] = {
+            "batch": batch,
+            "crop_samples": crop,
+            "steps": steps,
+            "wall_s": round(wall, 2),
+            "crops_per_s": round(steps * batch / wall, 2),
+            "audio_s_per_s": round(steps * batch * crop / RATE / wall, 2),
+        }
         print(f"[bench] training {name}: {out[name]['crops_per_s']} crops/s", flush=True)
     return out
 
@@ -293,11 +355,18 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--models", default="release,quick,full",
-                        help="comma-separated subset of release, quick, full")
+    parser.add_argument(
+        "--models",
+        default="release,quick,full",
+        help="comma-separated subset of release, quick, full",
+    )
     parser.add_argument("--no-sweep", action="store_true", help="only the default settings")
-    parser.add_argument("--recording-seconds", type=float, default=180.0,
-                        help="length of the stereo recording of the side-by-side run")
+    parser.add_argument(
+        "--recording-seconds",
+        type=float,
+        default=180.0,
+        help="length of the stereo recording of the side-by-side run",
+    )
     parser.add_argument("--no-recording", action="store_true", help="skip the side-by-side run")
     parser.add_argument("--no-training", action="store_true", help="skip CPU training speed")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
@@ -307,8 +376,13 @@ def main(argv=None) -> dict:
         print(json.dumps(child_recording(args.child, args.recording_seconds, args.threads)))
         return {}
     torch.set_num_threads(args.threads)
-    report = {"host": platform.node(), "torch": torch.__version__, "threads": args.threads,
-              "load_average_before": list(os.getloadavg()), "cpu_inference": {}}
+    report = {
+        "host": platform.node(),
+        "torch": torch.__version__,
+        "threads": args.threads,
+        "load_average_before": list(os.getloadavg()),
+        "cpu_inference": {},
+    }
     torch.manual_seed(0)
     models = {}
     if not args.no_recording:
@@ -326,8 +400,9 @@ def main(argv=None) -> dict:
             torch.nn.init.normal_(model.head.weight, std=0.01)  # not the identity
             models[name] = (model, cfg.to_dict())
     for name, (model, train_config) in models.items():
-        report["cpu_inference"][name] = inference_report(name, model, train_config, args.seconds,
-                                                         args.threads, not args.no_sweep)
+        report["cpu_inference"][name] = inference_report(
+            name, model, train_config, args.seconds, args.threads, not args.no_sweep
+        )
     report["load_average_after"] = list(os.getloadavg())
     if torch.cuda.is_available():
         report["gpu_training"] = gpu_training_throughput(PRESETS["full"].model)

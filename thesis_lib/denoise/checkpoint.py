@@ -27,7 +27,8 @@ from .release_net import ReleaseNet, ReleaseNetConfig, is_release_config
 from .unet import UNet1d, UNetConfig
 
 #: Where the released denoiser is shipped (see ``data_manifests/models.yml``).
-RELEASE_CHECKPOINT = Path(__file__).resolve().parents[2] / "data_manifests" / "models" / "unet_release.pt"
+RELEASE_CHECKPOINT = (Path(__file__).resolve().parents[2] / "data_manifests" / "models"
+                      / "unet_release.pt")
 
 _REQUIRED = ("model_config", "state_dict")
 
@@ -86,7 +87,8 @@ def load_denoiser(path=RELEASE_CHECKPOINT, device="cpu") -> tuple[nn.Module, dic
     >>> net = UNet1d(depth=2, width=4)
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "c.pt"
     >>> _ = save_checkpoint(p, {"model_config": net.config.to_dict(),
-    ...                         "state_dict": net.state_dict(), "train_config": {"sample_rate": 44100}})
+    ...                         "state_dict": net.state_dict(),
+    ...                         "train_config": {"sample_rate": 44100}})
     >>> model, meta = load_denoiser(p)
     >>> model.config.depth, meta["train_config"]["sample_rate"], model.training
     (2, 44100, False)
@@ -101,7 +103,8 @@ def load_denoiser(path=RELEASE_CHECKPOINT, device="cpu") -> tuple[nn.Module, dic
              for k, v in payload["state_dict"].items()}
     model.load_state_dict(state)
     model.to(device).eval()
-    meta = {k: v for k, v in payload.items() if k not in ("state_dict", "optimizer", "scheduler", "scaler")}
+    heavy = ("state_dict", "optimizer", "scheduler", "scaler")
+    meta = {k: v for k, v in payload.items() if k not in heavy}
     return model, meta
 
 
