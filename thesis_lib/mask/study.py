@@ -129,7 +129,7 @@ def cluster_composition(clustering, established, reference, truth, valid=None) -
 
 
 def extract_all(series_dir, masks: dict, reference_image, cache=None, register: str = "auto",
-                primary: str | None = None, progress=None) -> dict:
+                primary: str | None = None, progress=None, layout=None) -> dict:
     """Aggregate every mask of ``masks`` over one series in a single pass (cached).
 
     Parameters
@@ -142,6 +142,9 @@ def extract_all(series_dir, masks: dict, reference_image, cache=None, register: 
     cache : path, optional
         ``.npz`` file; reused when the masks, reference image, register mode
         and the series' files are unchanged.
+    layout : Layout or path, optional
+        How the series' files are laid out (:mod:`thesis_lib.xmcd.layout`); our own
+        layout by default.
 
     Returns
     -------
@@ -160,7 +163,7 @@ def extract_all(series_dir, masks: dict, reference_image, cache=None, register: 
     cached = load_extraction(cache, key, names)
     if cached is not None:
         return cached
-    ex = extract_series(read_series(Path(series_dir)), masks[primary], register=register,
+    ex = extract_series(read_series(Path(series_dir), layout), masks[primary], register=register,
                         reference_image=reference_image,
                         masks={n: masks[n] for n in names if n != primary}, progress=progress)
     waveforms = {primary: {"static": ex.s_static, "moving": ex.s_moving}, **ex.extra}
