@@ -3,6 +3,14 @@ import pytest
 
 from thesis_lib.emulator import Emulator, EmulatorParams, coarse_bin
 from thesis_lib.emulator.engines import EverettIndex, PreisachOperator
+from thesis_lib.emulator.head_field import (
+    DENSE,
+    PEAKS,
+    REFINED,
+    REFINED_FULL,
+    field_buffer_size,
+    segment_field,
+)
 
 
 def _random_histories(rng, count, length=150, amplitude=4.5):
@@ -60,9 +68,9 @@ def test_engines_agree_on_a_real_clip_excerpt(n, tone):
     ev = Emulator(EmulatorParams(preisach_n=n, engine="everett"), cache_dir=False)
     bf = Emulator(EmulatorParams(preisach_n=n, engine="hysterons"), cache_dir=False)
     positions = ev.segment_positions(x.size / sr)[200:230]
-    kw = ev.field_kwargs(x)
-    a = ev.operator.record(x, sr, positions=positions, **kw)
-    b = bf.operator.record(x, sr, positions=positions, **kw)
+    drive, head = ev.drive_and_head(x, sr)
+    a = ev.operator.record(drive, head, positions)
+    b = bf.operator.record(drive, head, positions)
     assert np.ptp(a) > 0.01                      # a non-trivial excerpt
     assert np.max(np.abs(a - b)) <= 1e-12
 
@@ -118,9 +126,9 @@ def test_erased_state_has_a_small_dc_offset(coarse100):
 def test_skipping_wiped_extrema_is_exact(emulator100, tone):
     x, sr = tone
     positions = emulator100.segment_positions(x.size / sr)[::7]
-    kw = emulator100.field_kwargs(x)
-    skipped = emulator100.operator.record(x, sr, positions=positions, mode=0, **kw)
-    full = emulator100.operator.record(x, sr, positions=positions, mode=4, **kw)
+    drive, head = emulator100.drive_and_head(x, sr)
+    skipped = emulator100.operator.record(drive, head, positions, mode=REFINED)
+    full = emulator100.operator.record(drive, head, positions, mode=REFINED_FULL)
     assert np.max(np.abs(skipped - full)) <= 1e-13
 
 
@@ -128,26 +136,17 @@ def test_stopping_the_decaying_tail_is_exact_and_shortens_the_history(emulator10
     x, sr = tone
     op = emulator100.operator
     positions = emulator100.segment_positions(x.size / sr)[40:400:5]
-    kw = emulator100.field_kwargs(x)
-    stopped = op.record(x, sr, positions=positions, **kw)
+    drive, head = emulator100.drive_and_head(x, sr)
+    stopped = op.record(drive, head, positions)
     width = op.stop_width
     assert width > 0.1          # the fine fit has no hysteron near alpha = beta
     try:
         op.stop_width = 0.0
-        whole = op.record(x, sr, positions=positions, **kw)
+        whole = op.record(drive, head, positions)
     finally:
         op.stop_width = width
     assert np.max(np.abs(stopped - whole)) <= 1e-13
-    from thesis_lib.emulator.head_field import (
-        REFINED,
-        field_buffer_size,
-        make_drive,
-        make_head,
-        segment_field,
-    )
-    buf = np.empty(field_buffer_size(kw["window"], kw["speed"], kw["bias_hz"], sr, REFINED))
-    drive = make_drive(x, sr, kw["gain"], kw["amplitude"], kw["bias_hz"], per_peak=False)
-    head = make_head(kw["h0"], kw["gap"], kw["spacing"], kw["speed"], kw["window"])
+    buf = np.empty(field_buffer_size(head.window, head.v, drive.fb, sr, REFINED))
     full_count = segment_field(drive, head, float(positions[30]), REFINED, buf)
     short_count = segment_field(drive, head, float(positions[30]), REFINED, buf, width,
                                 np.empty(buf.size))
@@ -166,10 +165,10 @@ def test_refined_extrema_match_dense_sampling(emulator100, tone):
     # one refined sample per bias peak against a 256-samples-per-period reference
     x, sr = tone
     positions = emulator100.segment_positions(x.size / sr)[300:580:4]
-    kw = emulator100.field_kwargs(x)
-    dense = emulator100.operator.record(x, sr, positions=positions, mode=2, **kw)
-    refined = emulator100.operator.record(x, sr, positions=positions, mode=0, **kw)
-    peaks = emulator100.operator.record(x, sr, positions=positions, mode=1, **kw)
+    drive, head = emulator100.drive_and_head(x, sr)
+    dense = emulator100.operator.record(drive, head, positions, mode=DENSE)
+    refined = emulator100.operator.record(drive, head, positions, mode=REFINED)
+    peaks = emulator100.operator.record(drive, head, positions, mode=PEAKS)
     rms = np.sqrt(np.mean(dense**2))
     err_refined = np.sqrt(np.mean((refined - dense) ** 2)) / rms
     err_peaks = np.sqrt(np.mean((peaks - dense) ** 2)) / rms

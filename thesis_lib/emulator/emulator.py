@@ -25,7 +25,7 @@ from thesis_lib._waveform import as_waveform, check_sample_rate
 from .bias import bias_amplitude
 from .degradations import aging_tail, dropouts, print_through
 from .engines import PreisachOperator
-from .head_field import PEAKS, REFINED, HeadField, karlqvist_kernel
+from .head_field import PEAKS, REFINED, HeadField, karlqvist_kernel, make_drive, make_head
 from .measurement_noise import MeasurementNoise
 from .params import EmulatorParams
 from .preisach import load_model
@@ -100,6 +100,13 @@ class Emulator:
                     spacing=p.head_spacing_um * 1e-6, speed=p.tape_speed_m_s,
                     window=p.field_window_um * 1e-6)
 
+    def drive_and_head(self, x, sample_rate):
+        """The :class:`~.head_field.Drive` of ``x`` and the :class:`~.head_field.Head` (f1, f2)."""
+        kw = self.field_kwargs(x)
+        drive = make_drive(x, sample_rate, kw["gain"], kw["amplitude"], kw["bias_hz"])
+        head = make_head(kw["h0"], kw["gap"], kw["spacing"], kw["speed"], kw["window"])
+        return drive, head
+
     def field_history(self, x, sample_rate, position_m, mode=None):
         """Field samples seen by the segment at ``position_m`` (f1∘f2 for one segment)."""
         x = _validated(x, sample_rate)
@@ -146,8 +153,8 @@ class Emulator:
         offsets = ((np.arange(k) + 0.5) / k - 0.5) * p.segment_m
         points = (positions[:, None] + offsets[None, :]).ravel()
         t0 = time.perf_counter()
-        m_points = self.operator.record(x, sample_rate, positions=points, mode=mode,
-                                        tail=self.tail, **self.field_kwargs(x))
+        drive, head = self.drive_and_head(x, sample_rate)
+        m_points = self.operator.record(drive, head, points, mode=mode, tail=self.tail)
         timings["hysteresis"] = time.perf_counter() - t0
         m_hist = np.asarray(m_points).reshape(positions.size, k).mean(axis=1)
         t0 = time.perf_counter()

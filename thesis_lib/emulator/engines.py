@@ -60,8 +60,6 @@ from .head_field import (
     REFINED,
     REFINED_FULL,
     field_buffer_size,
-    make_drive,
-    make_head,
     segment_field,
 )
 from .params import ENGINES
@@ -477,11 +475,13 @@ class PreisachOperator:
         fields = np.asarray(fields, dtype=np.float64)
         return self.trace(fields) + self.model.chi_rev * fields
 
-    def record(self, x, sr, *, gain, amplitude, bias_hz, h0, gap, spacing, speed, window,
-               positions, mode=REFINED, tail=None):
-        """Remanence M_j^hist of every segment at ``positions`` (metres) written by drive ``x``.
+    def record(self, drive, head, positions, *, mode=REFINED, tail=None):
+        """Remanence M_j^hist of every segment at ``positions`` (metres).
 
-        See :func:`thesis_lib.emulator.head_field.segment_field` for ``mode``. ``tail``
+        ``drive`` and ``head`` are the :class:`~thesis_lib.emulator.head_field.Drive`
+        and :class:`~thesis_lib.emulator.head_field.Head` of the recording (see
+        :meth:`thesis_lib.emulator.Emulator.drive_and_head`); see
+        :func:`thesis_lib.emulator.head_field.segment_field` for ``mode``. ``tail``
         is a field sequence applied to every segment after it left the head (used by
         the thermal-aging degradation).
         """
@@ -492,9 +492,7 @@ class PreisachOperator:
             # the reference replays every extremum of the window: it relies on neither the
             # wiping-out skip nor the tail stop, so equal results also check those two
             mode = {REFINED: REFINED_FULL, PEAKS: PEAKS_FULL}.get(mode, mode)
-        drive = make_drive(x, sr, gain, amplitude, bias_hz)
-        head = make_head(h0, gap, spacing, speed, window)
-        buf = np.empty(field_buffer_size(window, speed, bias_hz, sr, mode))
+        buf = np.empty(field_buffer_size(head.window, head.v, drive.fb, drive.sr, mode))
         out = np.empty(positions.size)
         if self.engine == "everett":
             stack = np.empty(self.init_stack.size + buf.size + tail.size + 4)

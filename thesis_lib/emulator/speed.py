@@ -83,10 +83,10 @@ def time_engines(sizes, repeats=2, excerpt_segments=40, seconds=5.0, brute=True,
         positions = emu.segment_positions(x.size / sr)
         mid = positions.size // 2
         excerpt = positions[mid: mid + excerpt_segments]
-        kw = bf.field_kwargs(x)
-        bf.operator.record(x, sr, positions=excerpt[:2], **kw)  # compile outside the timing
+        drive, head = bf.drive_and_head(x, sr)
+        bf.operator.record(drive, head, excerpt[:2])  # compile outside the timing
         t0 = time.perf_counter()
-        bf.operator.record(x, sr, positions=excerpt, **kw)
+        bf.operator.record(drive, head, excerpt)
         brute_s = time.perf_counter() - t0
         hyst = brute_s * positions.size / excerpt.size
         other = best - timings["hysteresis"]
