@@ -61,17 +61,20 @@ def bayes_profile(name: str) -> BayesProfile:
 
 
 def models_for(train_pairs, emulator, profile: BayesProfile, run_dir, *, seed: int = 0,
-               log=None):
+               log=None, shipped=None):
     """Train (or load, when ``run_dir/models.pt`` exists) the surrogate and the prior.
 
     ``train_pairs`` are ``(y, x)`` clips at the emulator's rate; only the clean x are used:
-    the surrogate sees fresh emulator draws, never the stored degraded files.
+    the surrogate sees fresh emulator draws, never the stored degraded files. ``shipped``
+    names a model file (e.g. :data:`~.restore.RELEASE_MODELS`) to use instead of training
+    when ``run_dir`` holds none; its training history is returned as recorded.
     """
     run_dir = Path(run_dir)
     final = run_dir / "models.pt"
-    if final.is_file():
-        surrogate, prior, state = load_models(final)
-        return surrogate, prior, state["training"]
+    for source in (final, shipped):
+        if source is not None and Path(source).is_file():
+            surrogate, prior, state = load_models(source)
+            return surrogate, prior, state["training"]
     rate = emulator.params.output_rate
     rng = np.random.default_rng(seed)
     chosen = rng.permutation(len(train_pairs))[:profile.train_clips]
