@@ -44,6 +44,7 @@ from .checkpoint import read_checkpoint, save_checkpoint
 from .loss import AuralLoss
 from .onthefly import DegradationPool, ParamRanges
 from .release_net import ReleaseNet, ReleaseNetConfig
+from .train import StopFlag, apply_gradients, pick_device
 
 RATE = 44_100
 
@@ -148,24 +149,6 @@ def validate(model, pairs, device) -> float:
     return float(np.mean(scores))
 
 
-class _Stop:
-    """Turns SIGTERM/SIGINT into a flag, so the loop saves before exiting."""
-
-    def __init__(self):
-        self.raised = False
-
-    def __enter__(self):
-        self._old = {s: signal.signal(s, self._handle) for s in (signal.SIGTERM, signal.SIGINT)}
-        return self
-
-    def _handle(self, signum, frame):
-        self.raised = True
-
-    def __exit__(self, *exc):
-        for s, h in self._old.items():
-            signal.signal(s, h)
-
-
 def train_release(config: RecipeConfig, sources, val_pairs, out_dir, *, device=None,
                   stop_after_minutes: float | None = None, log=print) -> dict:
     """Train (or resume) a release network; returns the run's state.
@@ -174,8 +157,6 @@ def train_release(config: RecipeConfig, sources, val_pairs, out_dir, *, device=N
     ``stop_after_minutes`` of this call are spent, or on SIGTERM/SIGINT
     (``interrupted``: re-run to resume).
     """
-    from .train import pick_device
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     device = pick_device(str(device) if device is not None else None)
@@ -220,7 +201,7 @@ def train_release(config: RecipeConfig, sources, val_pairs, out_dir, *, device=N
     last_save = last_val = state["seconds"]
     emu_before = pool.emulator_seconds
     model.train()
-    with _Stop() as stop:
+    with StopFlag((signal.SIGTERM, signal.SIGINT)) as stop:
         while state["seconds"] < 60.0 * config.minutes:
             tick = clock()
             if state["step"] % config.refresh_every == 0 and state["step"]:
@@ -233,11 +214,7 @@ def train_release(config: RecipeConfig, sources, val_pairs, out_dir, *, device=N
             opt.zero_grad(set_to_none=True)
             with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
                 loss = loss_fn(model(y), x)
-            scaler.scale(loss).backward()
-            scaler.unscale_(opt)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            scaler.step(opt)
-            scaler.update()
+            apply_gradients(loss, model, opt, scaler, config.grad_clip)
             state["step"] += 1
             state["seconds"] += clock() - tick
             value = float(loss.detach())

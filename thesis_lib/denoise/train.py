@@ -195,26 +195,40 @@ class EpochSampler(Sampler):
         return max(0, self.n - self.start)
 
 
-class _StopFlag:
-    """Set by SIGTERM; restores the previous handler on exit."""
+class StopFlag:
+    """Set by any of ``signals`` (default SIGTERM); restores the previous handlers on exit.
 
-    def __init__(self):
+    A training loop checks ``raised`` after each step, saves and returns, so a
+    scheduler's wall-time signal ends a run resumably instead of killing it.
+    """
+
+    def __init__(self, signals=(signal.SIGTERM,)):
         self.raised = False
-        self._previous = None
+        self._signals = tuple(signals)
+        self._previous = {}
 
     def __enter__(self):
         try:
-            self._previous = signal.signal(signal.SIGTERM, self._handle)
+            self._previous = {s: signal.signal(s, self._handle) for s in self._signals}
         except ValueError:  # not in the main thread: no signal handling possible
-            self._previous = None
+            self._previous = {}
         return self
 
     def _handle(self, signum, frame):
         self.raised = True
 
     def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGTERM, self._previous)
+        for s, handler in self._previous.items():
+            signal.signal(s, handler)
+
+
+def apply_gradients(loss, model, optimizer, scaler, grad_clip: float) -> None:
+    """Backward pass and one optimiser step: AMP loss scaling, then clipping at ``grad_clip``."""
+    scaler.scale(loss).backward()
+    scaler.unscale_(optimizer)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    scaler.step(optimizer)
+    scaler.update()
 
 
 def collate_shortest(items):
@@ -344,7 +358,7 @@ def train(config: TrainConfig, train_set, val_set, out_dir, device=None, on_step
         save_checkpoint(ckpt_path, payload)
 
     status, value = "finished", float("nan")
-    with _StopFlag() as stop:
+    with StopFlag() as stop:
         while state["epoch"] < config.epochs and status == "finished":
             epoch = state["epoch"]
             train_view.epoch = epoch
@@ -362,11 +376,7 @@ def train(config: TrainConfig, train_set, val_set, out_dir, device=None, on_step
                 optimizer.zero_grad(set_to_none=True)
                 with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
                     loss = loss_fn(runner(y), x)
-                scaler.scale(loss).backward()
-                scaler.unscale_(optimizer)
-                torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-                scaler.step(optimizer)
-                scaler.update()
+                apply_gradients(loss, model, optimizer, scaler, config.grad_clip)
                 scheduler.step()
                 state["step"] += 1
                 state["batch_in_epoch"] += 1
