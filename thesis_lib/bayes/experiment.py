@@ -19,6 +19,7 @@ from thesis_lib.metrics import lsd, si_sdr
 
 from ._signal import to_rate
 from .draws import RATE, ClipDraws
+from .misfit import misfit_score
 from .posterior import coverage, crps_ensemble, spread_skill, tile_rank_correlation
 from .restore import load_models, save_models
 from .training import train_prior, train_surrogate
@@ -152,3 +153,61 @@ def mean_ci95(values) -> tuple[float, float]:
     if v.size < 2:
         return float(v.mean()), float("nan")
     return float(v.mean()), float(t.ppf(0.975, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size))
+
+
+def evaluate_clips(clips, restorers: dict, denoiser, *, split: str, excerpt_samples: int,
+                   gen_rate: int, seed: int = 0) -> list[dict]:
+    """Score the degraded input, the supervised denoiser and every restorer on ``clips``.
+
+    ``clips`` are ``(subset, y, x)`` at ``gen_rate``; the central ``excerpt_samples`` of
+    each is restored. Scores are taken at the models' internal rate (:func:`score`); each
+    posterior row keeps its ``clean`` reference and ``samples`` for recalibration and
+    figures, and every row its runtime per second of audio.
+    """
+    rows = []
+    for i, (subset, y, x) in enumerate(clips):
+        start = max(0, (x.size - excerpt_samples) // 2)
+        y48, x48 = y[start:start + excerpt_samples], x[start:start + excerpt_samples]
+        clean16, y16 = to_rate(x48, gen_rate, RATE), to_rate(y48, gen_rate, RATE)
+        seconds = y48.size / gen_rate
+        common = {"split": split, "clip": i, "subset": subset}
+        t0 = time.perf_counter()
+        unet48 = denoiser(y48, gen_rate)
+        unet_s = time.perf_counter() - t0
+        unet16 = to_rate(unet48, gen_rate, RATE)
+        rows.append({**common, "method": "degraded input", "runtime_s_per_s": 0.0,
+                     **score(clean16, y16)})
+        rows.append({**common, "method": "U-Net (released)", "runtime_s_per_s": unet_s / seconds,
+                     **score(clean16, unet16)})
+        for name, restorer in restorers.items():
+            init = unet16[:y16.size] if restorer.warm_start else None
+            t0 = time.perf_counter()
+            samples = restorer.sample(y16, init=init, seed=seed + 1000 * i)
+            wall = time.perf_counter() - t0
+            rows.append({**common, "method": name, "runtime_s_per_s": wall / seconds,
+                         "clean": clean16, "samples": samples,
+                         **score(clean16, samples.mean(0), samples)})
+    return rows
+
+
+def misfit_statistics(surrogate, denoiser, clips, chains: dict, *, gen_rate: int,
+                      seed: int = 0) -> dict:
+    """Misfit scores of emulator outputs and of the clean clips through each foreign chain.
+
+    The clean signal of an observation is estimated by ``denoiser``; a foreign output is
+    rescaled to the emulator output's RMS, so that level alone does not give it away.
+    Returns ``{"emulator" | chain name: [misfit_score dict per clip]}``.
+    """
+    def observe(y48):
+        x16 = to_rate(denoiser(y48, gen_rate), gen_rate, RATE)
+        y16 = to_rate(y48, gen_rate, RATE)
+        n = min(x16.size, y16.size)
+        return misfit_score(surrogate, y16[:n], x16[:n])
+
+    stats = {"emulator": [observe(y) for _, y, _ in clips]}
+    for name, chain in chains.items():
+        stats[name] = []
+        for i, (_, y, x) in enumerate(clips):
+            f = chain(x, gen_rate, seed=seed + i)
+            stats[name].append(observe(f * np.sqrt(np.mean(y ** 2) / np.mean(f ** 2))))
+    return stats

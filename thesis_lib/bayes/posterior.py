@@ -98,13 +98,13 @@ def spread_skill(clean, samples) -> float:
     return float(np.sqrt((k + 1) / k) * spread / max(rmse, 1e-300))
 
 
-def tile_rank_correlation(clean, samples, *, n_fft: int = 256, tile=(8, 4)) -> float:
-    """Spearman correlation over time–frequency tiles between predicted spread and error.
+def tile_spread_error(clean, samples, *, n_fft: int = 256, tile=(8, 4)):
+    """Predicted spread and actual error per time–frequency tile, as two flat arrays.
 
-    Per STFT coefficient the predicted spread is the root mean square deviation of the
-    samples' coefficients from their mean and the error is the distance of that mean from
-    the clean coefficient; both are averaged (as energies) over tiles of ``tile`` =
-    (frequency bins, frames).
+    Per STFT coefficient the predicted spread is the mean squared deviation of the
+    samples' coefficients from their mean and the error is the squared distance of that
+    mean from the clean coefficient; both are averaged (as energies) over tiles of
+    ``tile`` = (frequency bins, frames).
     """
     from scipy.signal import stft
 
@@ -123,7 +123,14 @@ def tile_rank_correlation(clean, samples, *, n_fft: int = 256, tile=(8, 4)) -> f
     def pool(a):
         return a[:nf, :nt].reshape(nf // f, f, nt // t, t).mean((1, 3)).ravel()
 
-    return float(spearmanr(pool(spread), pool(error)).statistic)
+    return pool(spread), pool(error)
+
+
+def tile_rank_correlation(clean, samples, *, n_fft: int = 256, tile=(8, 4)) -> float:
+    """Spearman correlation over time–frequency tiles between predicted spread and error
+    (:func:`tile_spread_error`)."""
+    spread, error = tile_spread_error(clean, samples, n_fft=n_fft, tile=tile)
+    return float(spearmanr(spread, error).statistic)
 
 
 @dataclass(frozen=True)
