@@ -24,6 +24,7 @@ from torch import nn
 from thesis_lib.provenance import atomic_path
 
 from .release_net import ReleaseNet, ReleaseNetConfig, is_release_config
+from .spectral_net import SpectralNet, SpectralNetConfig, is_spectral_config
 from .unet import UNet1d, UNetConfig
 
 #: Where the released denoiser is shipped (see ``data_manifests/models.yml``).
@@ -73,11 +74,30 @@ def read_checkpoint(path, map_location="cpu") -> dict:
     return payload
 
 
+def build_network(model_config: dict) -> nn.Module:
+    """A fresh network of the shape a checkpoint's ``model_config`` records.
+
+    ``model_config["architecture"]`` names a release design
+    (:class:`~thesis_lib.denoise.spectral_net.SpectralNet` or
+    :class:`~thesis_lib.denoise.release_net.ReleaseNet`); without it the
+    dictionary is the thesis :class:`UNet1d`'s configuration.
+    """
+    if is_spectral_config(model_config):
+        return SpectralNet(SpectralNetConfig.from_dict(model_config))
+    if is_release_config(model_config):
+        return ReleaseNet(ReleaseNetConfig.from_dict(model_config))
+    if "architecture" in model_config:
+        raise ValueError(f"unknown denoiser architecture {model_config['architecture']!r}; "
+                         "this version knows 'spectral_net', 'release_net' and the thesis "
+                         "U-Net (no architecture key)")
+    return UNet1d(UNetConfig(**model_config))
+
+
 def load_denoiser(path=RELEASE_CHECKPOINT, device="cpu") -> tuple[nn.Module, dict]:
     """Build the network stored in ``path`` in float32 eval mode on ``device``.
 
     The thesis :class:`UNet1d` or, when ``model_config["architecture"]`` says so,
-    a :class:`~thesis_lib.denoise.release_net.ReleaseNet`.
+    a release design (:func:`build_network`).
 
     Returns the model and the checkpoint dictionary (without the weights).
 
@@ -94,11 +114,7 @@ def load_denoiser(path=RELEASE_CHECKPOINT, device="cpu") -> tuple[nn.Module, dic
     (2, 44100, False)
     """
     payload = read_checkpoint(path)
-    config = payload["model_config"]
-    if is_release_config(config):
-        model = ReleaseNet(ReleaseNetConfig.from_dict(config))
-    else:
-        model = UNet1d(UNetConfig(**config))
+    model = build_network(payload["model_config"])
     state = {k: v.float() if torch.is_floating_point(v) else v
              for k, v in payload["state_dict"].items()}
     model.load_state_dict(state)

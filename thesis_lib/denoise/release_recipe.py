@@ -1,6 +1,8 @@
 """Release training recipe: the release network on fresh degradations, on a time budget.
 
-One command trains :class:`~thesis_lib.denoise.release_net.ReleaseNet` on pairs
+One command trains a release network — by default the
+:class:`~thesis_lib.denoise.spectral_net.SpectralNet`, or the waveform
+:class:`~thesis_lib.denoise.release_net.ReleaseNet` (``--architecture``) — on pairs
 drawn on the fly by :class:`~thesis_lib.denoise.onthefly.DegradationPool` from
 the training tracks of the real-audio corpus (and, optionally, folders of clean
 clips such as the embedded corpus's training split). The schedule is defined in
@@ -40,10 +42,11 @@ import torch
 
 from thesis_lib import metrics
 
-from .checkpoint import read_checkpoint, save_checkpoint
-from .loss import AuralLoss
+from .checkpoint import build_network, read_checkpoint, save_checkpoint
+from .loss import AuralLoss, ReleaseLoss
 from .onthefly import DegradationPool, ParamRanges
-from .release_net import ReleaseNet, ReleaseNetConfig
+from .release_net import ReleaseNetConfig
+from .spectral_net import SpectralNetConfig
 from .train import StopFlag, apply_gradients, pick_device
 
 RATE = 44_100
@@ -70,12 +73,16 @@ class RecipeConfig:
     seed: int = 0
     save_every_minutes: float = 5.0
     val_every_minutes: float = 10.0
-    model: dict = field(default_factory=lambda: ReleaseNetConfig().to_dict())
+    si_sdr_weight: float = 0.05      #: weight of −SI-SDR (dB) beside the aural loss; 0: aural only
+    model: dict = field(default_factory=lambda: SpectralNetConfig().to_dict())
     ranges: dict = field(default_factory=lambda: ParamRanges().to_dict())
 
     def to_dict(self) -> dict:
         return asdict(self)
 
+
+#: Network shapes ``--architecture`` chooses from (the first is the default).
+ARCHITECTURES = {"spectral_net": SpectralNetConfig, "release_net": ReleaseNetConfig}
 
 #: Overrides of ``--smoke``: a few minutes that show whether the loss falls (not a release).
 SMOKE = dict(batch_size=4, crop=16_384, pool_size=16, clip_seconds=2.0, refresh=2,
@@ -162,7 +169,7 @@ def train_release(config: RecipeConfig, sources, val_pairs, out_dir, *, device=N
     device = pick_device(str(device) if device is not None else None)
     ckpt, best = out_dir / "checkpoint.pt", out_dir / "best.pt"
     torch.manual_seed(config.seed)
-    model = ReleaseNet(ReleaseNetConfig.from_dict(config.model)).to(device)
+    model = build_network(config.model).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     state = {"step": 0, "seconds": 0.0, "generation": 0, "best_val_si_sdr": -math.inf,
              "history": []}
@@ -185,7 +192,7 @@ def train_release(config: RecipeConfig, sources, val_pairs, out_dir, *, device=N
                            clip_samples=int(config.clip_seconds * RATE), rate=RATE,
                            ranges=ranges, seed=config.seed, generation=state["generation"])
     log(f"[release] pool of {config.pool_size} clips built in {time.monotonic() - t0:.0f} s")
-    loss_fn = AuralLoss()
+    loss_fn = ReleaseLoss(config.si_sdr_weight) if config.si_sdr_weight else AuralLoss()
     amp = device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=amp)
 
@@ -285,13 +292,16 @@ def main(argv=None) -> dict:
                         help="leave after this many minutes of this session (re-run to resume)")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
     parser.add_argument("--device", default=None, help="torch device (default: cuda if present)")
+    parser.add_argument("--architecture", choices=sorted(ARCHITECTURES), default="spectral_net",
+                        help="network to train (default: spectral_net)")
     parser.add_argument("--smoke", action="store_true",
                         help="small pool, batches, crops; validation every minute (learning check)")
     parser.add_argument("--export", default=None, metavar="PT",
                         help="after a finished run, write best.pt with float16 weights to PT")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    config = RecipeConfig(minutes=args.minutes, **(SMOKE if args.smoke else {}))
+    config = RecipeConfig(minutes=args.minutes, model=ARCHITECTURES[args.architecture]().to_dict(),
+                          **(SMOKE if args.smoke else {}))
     out = Path(args.out)
     sources = load_sources(args.real, args.clean_dir, per_track=config.excerpts_per_track,
                            seed=config.seed)
