@@ -19,9 +19,10 @@ Prints one JSON object (and writes it to ``--out`` if given):
   training steps (forward, AuralLoss, backward, clipping, Adam) on 5-s clips at
   batch 16 with AMP, for the ``full`` architecture, after warm-up;
 * ``recording`` (unless ``--no-recording``): the thesis U-Net release
-  (``unet_release.pt``) and the release network (``release_net.pt``, or random
-  weights of its architecture when that file is absent: speed does not depend
-  on them) side by side, each in a fresh subprocess restoring a
+  (``unet_release.pt``), the waveform release network (``release_net.pt``) and the
+  spectral release network (``spectral_release.pt``) — random weights of an
+  architecture whose file is absent: speed does not depend on them — side by
+  side, each in a fresh subprocess restoring a
   ``--recording-seconds`` (3 minutes by default) **stereo** 44.1 kHz recording
   with ``--threads`` threads through :class:`~thesis_lib.denoise.inference.Denoiser`:
   wall-clock real-time factor, CPU seconds per audio second (less sensitive to
@@ -29,8 +30,8 @@ Prints one JSON object (and writes it to ``--out`` if given):
   resident memory (``ru_maxrss`` from ``os.wait4``);
 * ``cpu_training`` (unless ``--no-training``): training throughput on the CPU
   with ``--threads`` threads, in crops and audio seconds per second, of the
-  release recipe's step (batch 8 × 32768 samples, AuralLoss, AdamW) and of the
-  thesis U-Net's step at the same batch.
+  release recipe's step (batch 8 × 32768 samples, AuralLoss, AdamW) for both
+  release networks and of the thesis U-Net's step at the same batch.
 
 The host's load average is recorded beside the timings: the machine may be shared.
 
@@ -60,12 +61,16 @@ from thesis_lib.denoise.inference import Denoiser, chunk_starts
 from thesis_lib.denoise.loss import AuralLoss
 from thesis_lib.denoise.release_net import ReleaseNet
 from thesis_lib.denoise.release_net import macs_per_second as release_macs
+from thesis_lib.denoise.spectral_net import SpectralNet
+from thesis_lib.denoise.spectral_net import macs_per_second as spectral_macs
 from thesis_lib.denoise.train import PRESETS
 from thesis_lib.denoise.unet import UNet1d, UNetConfig
 
 RATE = 44_100
-#: Where the release network ships once trained (see data_manifests/models.yml).
-RELEASE_NET = RELEASE_CHECKPOINT.with_name("release_net.pt")
+#: Where each release network ships once trained (see data_manifests/models.yml).
+RELEASE_FILES = {"release_net": RELEASE_CHECKPOINT.with_name("release_net.pt"),
+                 "spectral_net": RELEASE_CHECKPOINT.with_name("spectral_release.pt")}
+RELEASE_NETS = {"release_net": ReleaseNet, "spectral_net": SpectralNet}
 
 
 def macs_per_second(model, rate: int = RATE) -> float:
@@ -227,11 +232,12 @@ def _recording_model(name: str):
     if name == "thesis_unet_release":
         model, meta = load_denoiser(RELEASE_CHECKPOINT)
         return model, meta["train_config"], str(RELEASE_CHECKPOINT.name)
-    if RELEASE_NET.exists():
-        model, meta = load_denoiser(RELEASE_NET)
-        return model, meta["train_config"], str(RELEASE_NET.name)
+    path = RELEASE_FILES[name]
+    if path.exists():
+        model, meta = load_denoiser(path)
+        return model, meta["train_config"], str(path.name)
     torch.manual_seed(0)
-    model = ReleaseNet().eval()
+    model = RELEASE_NETS[name]().eval()
     with torch.no_grad():  # zero-initialised layers would make it the identity
         for p in model.parameters():
             if not p.any():
@@ -273,14 +279,16 @@ def child_recording(name: str, seconds: float, threads: int) -> dict:
         "chunk": den.chunk,
         "batch_size": den.batch_size,
         "parameters": count,
-        "gmac_per_audio_s_per_channel": round(release_macs(model) / 1e9, 3),
+        "gmac_per_audio_s_per_channel": round(
+            (spectral_macs(model) if isinstance(model, SpectralNet) else release_macs(model))
+            / 1e9, 3),
     }
 
 
 def recording_report(seconds: float, threads: int) -> dict:
     """Each model in its own subprocess, so its peak RSS is its own."""
     out = {}
-    for name in ("thesis_unet_release", "release_net"):
+    for name in ("thesis_unet_release", "release_net", "spectral_net"):
         cmd = [
             sys.executable,
             str(Path(__file__).resolve()),
@@ -334,6 +342,7 @@ def cpu_training_throughput(
     out = {}
     nets = {
         "release_net": ReleaseNet,
+        "spectral_net": SpectralNet,
         "thesis_unet": lambda: UNet1d(UNetConfig(**PRESETS["full"].model)),
     }
     for name, make in nets.items():
