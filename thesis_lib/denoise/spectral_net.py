@@ -42,6 +42,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -175,6 +176,21 @@ class SpectralNet(nn.Module):
 
     def count_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
+
+    def frequency_response(self, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+        """The learned fixed filter ``H(f)``: bin frequencies (Hz) and complex gains.
+
+        Examples
+        --------
+        >>> f, h = SpectralNet(n_fft=16, hop=4, width=2, dilations=()).frequency_response(16)
+        >>> f[[0, -1]].tolist(), bool(np.all(h == 1))  # a fresh network passes every bin
+        ([0.0, 8.0], True)
+        """
+        freqs = np.fft.rfftfreq(self.config.n_fft, 1.0 / sample_rate)
+        with torch.no_grad():
+            gains = (self.filter_re.double().cpu().numpy()
+                     + 1j * self.filter_im.double().cpu().numpy())
+        return freqs, gains
 
     def forward(self, y):
         if y.ndim != 3 or y.shape[1] != 1:
