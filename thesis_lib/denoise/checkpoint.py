@@ -27,9 +27,11 @@ from .release_net import ReleaseNet, ReleaseNetConfig, is_release_config
 from .spectral_net import SpectralNet, SpectralNetConfig, is_spectral_config
 from .unet import UNet1d, UNetConfig
 
-#: Where the released denoiser is shipped (see ``data_manifests/models.yml``).
-RELEASE_CHECKPOINT = (Path(__file__).resolve().parents[2] / "data_manifests" / "models"
-                      / "unet_release.pt")
+_MODELS = Path(__file__).resolve().parents[2] / "data_manifests" / "models"
+#: The thesis-architecture U-Net release (GPU-trained), scored in the reproduction chapters.
+RELEASE_CHECKPOINT = _MODELS / "unet_release.pt"
+#: The spectral release network (CPU-trained), the default of ``thesis denoise``.
+SPECTRAL_RELEASE = _MODELS / "spectral_release.pt"
 
 _REQUIRED = ("model_config", "state_dict")
 

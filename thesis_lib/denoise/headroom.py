@@ -25,7 +25,7 @@ from pathlib import Path
 from .baselines import identity, wiener_filter
 from .beam import beam_wiener
 from .evaluate import evaluate_methods
-from .oracle import oracle_methods
+from .oracle import design_headroom, oracle_methods
 
 SUMMARY_KEYS = ("si_sdr_db", "lsd_db", "l1", "delta_si_sdr_db")
 
@@ -134,6 +134,22 @@ def _parse_checkpoints(items) -> dict:
     return out
 
 
+def _design_table(args) -> dict:
+    from thesis_lib.denoise.experiment import clips, prepare_pairs
+
+    split_pairs = {}
+    for split in ("val", "test"):
+        if args.real:
+            split_pairs[split] = real_pairs(args.real, args.pairs_cache or
+                                            Path(args.real) / "pairs", split=split,
+                                            rate=args.rate)
+        else:
+            split_pairs[split] = [pair for subset in args.subsets.split(",") for pair in
+                                  clips(prepare_pairs(args.data, subset, args.profile,
+                                                      splits=[split]).split(split, args.rate))]
+    return design_headroom(split_pairs["val"], split_pairs["test"][:args.limit])
+
+
 def main(argv=None) -> dict:
     from thesis_lib.denoise.experiment import clips, prepare_pairs
     from thesis_lib.emulator import EmulatorParams
@@ -155,8 +171,11 @@ def main(argv=None) -> dict:
     parser.add_argument("--checkpoint", action="append", default=[],
                         help="NAME=PATH of a trained denoiser to score (repeatable)")
     parser.add_argument("--rate", type=int, default=44_100, help="scoring sample rate")
-    parser.add_argument("--table", choices=("headroom", "generalisation"), default="headroom",
-                        help="generalisation: every setting of GENERALISATION_SETTINGS in turn")
+    parser.add_argument("--table", choices=("headroom", "generalisation", "design"),
+                        default="headroom",
+                        help="generalisation: every setting of GENERALISATION_SETTINGS in turn; "
+                             "design: the fixed-filter study of oracle.design_headroom (fitted "
+                             "on the validation clips, scored on the test clips)")
     args = parser.parse_args(argv)
     checkpoints = _parse_checkpoints(args.checkpoint)
     for name, path in checkpoints.items():
@@ -164,6 +183,11 @@ def main(argv=None) -> dict:
             raise SystemExit(f"error: --checkpoint {name}={path}: no such file; give the path "
                              "of a trained checkpoint")
     denoisers = {name: Denoiser(path) for name, path in checkpoints.items()}
+    if args.table == "design":
+        result = {"rate": args.rate, "design": _design_table(args)}
+        json.dump(result, sys.stdout, indent=2)
+        print()
+        return result
     if args.table == "generalisation":
         if not args.real:
             raise SystemExit("error: --table generalisation needs --real CACHE (held-out real "
