@@ -17,7 +17,7 @@ a training step on a few seconds of audio on two CPU cores; making every batch
 fresh would halve training speed. :class:`DegradationPool` keeps ``size``
 degraded clips, trains on random crops of them, and replaces the oldest
 ``refresh`` clips every ``refresh_every`` steps, so the emulator takes a fixed,
-chosen share of the time (about 10 % with the recipe's settings) and every clip
+chosen share of the time (the recipe logs it at the end of each session) and every clip
 is seen a bounded number of times before it is replaced by a new draw.
 
 Everything random comes from ``numpy.random.SeedSequence((seed, generation, slot))``,

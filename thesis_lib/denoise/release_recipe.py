@@ -233,7 +233,8 @@ def train_release(config: RecipeConfig, sources, val_pairs, out_dir, *, device=N
             if state["seconds"] - last_val >= 60 * config.val_every_minutes:
                 score = validate(model, val_pairs, device)
                 last_val = state["seconds"]
-                state["history"].append({"step": state["step"], "val_si_sdr_db": score})
+                state["history"].append({"step": state["step"], "val_si_sdr_db": score,
+                                         "minutes": round(state["seconds"] / 60, 2)})
                 log(f"[release] validation SI-SDR {score:.2f} dB at step {state['step']}")
                 if score > state["best_val_si_sdr"]:
                     state["best_val_si_sdr"] = score
