@@ -129,3 +129,14 @@ def test_si_sdr_loss_matches_the_metric():
     expected = np.mean([si_sdr(x[i, 0], est[i, 0]) for i in range(4)])
     got = -float(neg_si_sdr(torch.from_numpy(est), torch.from_numpy(x)))
     assert got == pytest.approx(expected, abs=1e-3)  # float32 sums of 5000 terms
+
+
+def test_a_set_response_is_read_back_and_a_wrong_size_refused():
+    net = SpectralNet(**SMALL)
+    response = np.linspace(0.5, 2.0, net.config.bins) * np.exp(-0.3j)
+    net.set_frequency_response(response)
+    freqs, got = net.frequency_response(16_000)
+    np.testing.assert_allclose(got, response, rtol=1e-6)  # stored as float32
+    assert freqs[-1] == 8000.0
+    with pytest.raises(ValueError, match="does not fit n_fft=256"):
+        net.set_frequency_response(np.ones(100))

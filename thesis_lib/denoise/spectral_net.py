@@ -192,6 +192,23 @@ class SpectralNet(nn.Module):
                      + 1j * self.filter_im.double().cpu().numpy())
         return freqs, gains
 
+    def set_frequency_response(self, response) -> None:
+        """Set the learned fixed filter ``H`` (one complex gain per bin), e.g. as a starting point.
+
+        The release recipe starts it at the least-squares fixed filter of its first
+        pool of training pairs (:func:`~thesis_lib.denoise.oracle.fixed_filter_response`):
+        Adam moves each gain by at most about the learning rate per step, so a filter
+        that must fall by orders of magnitude above the noise floor and turn its
+        phase by a radian would take thousands of steps to get there from 1.
+        """
+        response = np.asarray(response)
+        if response.shape != (self.config.bins,):
+            raise ValueError(f"a response of shape {response.shape} does not fit n_fft="
+                             f"{self.config.n_fft}; expected ({self.config.bins},)")
+        with torch.no_grad():
+            self.filter_re.copy_(torch.as_tensor(response.real, dtype=self.filter_re.dtype))
+            self.filter_im.copy_(torch.as_tensor(response.imag, dtype=self.filter_im.dtype))
+
     def forward(self, y):
         if y.ndim != 3 or y.shape[1] != 1:
             raise ValueError(f"expected a (batch, 1, time) tensor, got shape {tuple(y.shape)}")
