@@ -31,11 +31,12 @@ from pathlib import Path
 
 import yaml
 
-from thesis_lib.provenance import atomic_path
+from thesis_lib.provenance import atomic_path, profile_names
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REPORT_CHAPTER = "reproduction_report"
-PROFILES = ("quick", "full")
+#: The profiles of data_manifests/profiles.yml (each names every size the chapters use).
+PROFILES = profile_names()
 #: Tags that already decide how a code cell's input is shown; others get ``hide-input``.
 _INPUT_TAGS = {"hide-input", "remove-input", "hide-cell", "remove-cell", "show-input"}
 

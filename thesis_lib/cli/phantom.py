@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import time
 
+from thesis_lib.provenance import profile_names
+
 from ._checks import check_memory, check_output_dir, int_range
 
 #: Bytes per detector pixel one worker holds at its peak, rounded up: the float64 scene
@@ -25,9 +27,9 @@ def register(subparsers):
                    help="'all' (every series and the reference) or comma-separated ids, "
                         "e.g. s1,s4,reference")
     p.add_argument("--out", required=True, help="output folder (created if missing)")
-    p.add_argument("--profile", choices=("quick", "full"), default="quick",
-                   help="detector size and frames per acquisition from "
-                        "data_manifests/xmcd_table_5_2.yml")
+    p.add_argument("--profile", choices=profile_names(), default="quick",
+                   help="detector size and frames per acquisition from section xmcd_phantom "
+                        "of data_manifests/profiles.yml")
     p.add_argument("--detector", type=int_range(8), default=None,
                    help="detector pixels per side, >= 8 (overrides the profile; quick 128, full "
                         "1024); sizes whose memory exceeds what is available are refused")
@@ -55,7 +57,7 @@ def run(args) -> int:
 
     manifest = args.manifest or MANIFEST
     check_output_dir(args.out, inputs=(manifest,))
-    config = profile_config(args.profile, manifest, geometry_seed=args.geometry_seed,
+    config = profile_config(args.profile, geometry_seed=args.geometry_seed,
                             noise=not args.noise_free)
     detector = args.detector or config.detector
     wanted = args.series
