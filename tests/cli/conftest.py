@@ -48,13 +48,15 @@ def tiny_checkpoint(path, rate=16000):
 
 def zero_copy(scan_path, out_path):
     """Rewrite one NeXus scan file with every frame set to zero (no magnetic contrast)."""
-    from thesis_lib.xmcd import read_scan, write_scan
+    from thesis_lib.xmcd import Acquisition, read_scan, write_scan
 
     scan = read_scan(scan_path)
     frames = {hm: np.zeros_like(stack) for hm, stack in scan.frames.items()}
-    write_scan(out_path, frames, position_um=scan.position_um, integration_s=scan.integration_s,
-               count_time_s=scan.count_time_s, repeats=scan.repeats, step_um=scan.step_um,
-               beam_um=scan.beam_um, dtype=np.uint16)
+    write_scan(out_path, frames, position_um=scan.position_um,
+               acquisition=Acquisition(integration_s=scan.integration_s,
+                                       count_time_s=scan.count_time_s, repeats=scan.repeats,
+                                       step_um=scan.step_um, beam_um=scan.beam_um),
+               dtype=np.uint16)
 
 
 def snapshot(root) -> dict:

@@ -61,7 +61,7 @@ from .nexus import COMBINATIONS
 from .scene import DetectorScene, SceneParams
 from .series import write_series_yml
 from .tape import beam_average, recorded_tape
-from .writer import write_scan
+from .writer import Acquisition, write_scan
 
 MANIFEST = Path(__file__).resolve().parents[2] / "data_manifests" / "xmcd_table_5_2.yml"
 #: Bump when the generated data change for equal settings (invalidates caches).
@@ -320,13 +320,15 @@ class SyntheticSeries:
         c, spec = self.config, self.spec
         t0 = _dt.datetime(2022, 11, 15, 8) + _dt.timedelta(hours=self._key % 97)
         per_file = _dt.timedelta(seconds=4 * spec.integration_s * spec.repeats + 12)
+        acquisition = Acquisition(integration_s=spec.integration_s,
+                                  count_time_s=self.count_time_s, repeats=spec.repeats,
+                                  step_um=spec.step_um, beam_um=spec.beam_um)
         for t in range(self.n_files):
             path = folder / f"scan_{t:05d}.nxs"
             if path.exists():
                 continue
             write_scan(path, self.frames(t), position_um=self.positions_nominal_um[t],
-                       integration_s=spec.integration_s, count_time_s=self.count_time_s,
-                       repeats=spec.repeats, step_um=spec.step_um, beam_um=spec.beam_um,
+                       acquisition=acquisition,
                        pixel_mask=self.scene.pixel_mask, saturation_value=c.full_scale,
                        start_time=(t0 + t * per_file).isoformat(), compression=c.compression,
                        title=f"synthetic XMCD scan {spec.id} position {t}")
