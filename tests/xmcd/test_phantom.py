@@ -28,7 +28,8 @@ def test_contract_folders_ground_truth_and_series_yml(tmp_path, tiny_manifest):
     assert sorted(out) == ["reference", "t1", "t2"]
     gt = read_ground_truth(out["t1"])
     n = len(read_series(out["t1"]))
-    assert n == 7 and gt["footprint"].dtype == np.int8 and gt["footprint"].shape == (32, 32)
+    # 15 positions of 200 um span the manifest's two 1460-um wavelengths
+    assert n == 15 and gt["footprint"].dtype == np.int8 and gt["footprint"].shape == (32, 32)
     assert set(np.unique(gt["footprint"])) == {-1, 0, 1}
     assert gt["s_true"].dtype == np.float64 and gt["s_true"].shape == (n,)
     assert gt["shift_px"].shape == (n, 2) and gt["beam_fwhm_um"].shape == (2,)

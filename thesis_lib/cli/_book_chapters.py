@@ -226,6 +226,7 @@ def input_digest(source: Path, parameters: dict, repo: Path = REPO_ROOT,
 def _recorded_digest(ipynb: Path) -> str | None:
     if not ipynb.exists():
         return None
+    # deferred on purpose: jupytext, nbformat and papermill load slowly; only execution needs them
     import nbformat
     try:
         nb = nbformat.read(ipynb, as_version=4)
@@ -273,6 +274,7 @@ def execute_chapter(source: Path, paths: BookPaths, profile: str = "quick", seed
     Returns the executed notebook's path. Skips the work when the recorded input
     digest matches (unless ``force``).
     """
+    # deferred on purpose: jupytext, nbformat and papermill load slowly; only execution needs them
     import jupytext
     import nbformat
     import papermill

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import time
 
+from tqdm import tqdm
+
 from thesis_lib.provenance import profile_names
 
 from ._checks import check_memory, check_output_dir, int_range
@@ -51,8 +53,7 @@ def register(subparsers):
 
 
 def run(args) -> int:
-    from tqdm import tqdm
-
+    # deferred on purpose: `thesis --help` imports every verb module; the library loads in seconds
     from thesis_lib.xmcd.phantom import MANIFEST, load_manifest, profile_config, write_phantom
 
     manifest = args.manifest or MANIFEST

@@ -286,6 +286,7 @@ def evaluate_loss(model, dataset, loss_fn, device, use_amp=False) -> dict:
 
 def _writer(folder):
     try:
+        # deferred on purpose: tensorboard loads slowly and a run without it still trains
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:  # tensorboard is a pinned dependency; tolerate its absence anyway
         return None
