@@ -3,7 +3,7 @@
 Prints one JSON object (and writes it to ``--out`` if given):
 
 * ``cpu_inference``: for the released checkpoint (if present) and for the
-  ``quick`` and ``full`` architectures of :data:`thesis_lib.denoise.train.PRESETS`
+  ``quick`` and ``full`` architectures of :func:`thesis_lib.denoise.config.preset`
   (random weights: speed does not depend on them), the real-time factor
   ``audio seconds / wall seconds`` of :class:`~thesis_lib.denoise.inference.Denoiser`
   with its default settings on a ``--seconds`` recording at 44.1 kHz, with
@@ -56,6 +56,7 @@ import torch
 from _common import add_out_argument, emit
 
 from thesis_lib.denoise.checkpoint import RELEASE_CHECKPOINT, load_denoiser
+from thesis_lib.denoise.config import preset
 from thesis_lib.denoise.fast import ChannelsLastUNet
 from thesis_lib.denoise.inference import Denoiser, chunk_starts
 from thesis_lib.denoise.loss import AuralLoss
@@ -63,7 +64,6 @@ from thesis_lib.denoise.release_net import ReleaseNet
 from thesis_lib.denoise.release_net import macs_per_second as release_macs
 from thesis_lib.denoise.spectral_net import SpectralNet
 from thesis_lib.denoise.spectral_net import macs_per_second as spectral_macs
-from thesis_lib.denoise.train import PRESETS
 from thesis_lib.denoise.unet import UNet1d, UNetConfig
 
 RATE = 44_100
@@ -343,7 +343,7 @@ def cpu_training_throughput(
     nets = {
         "release_net": ReleaseNet,
         "spectral_net": SpectralNet,
-        "thesis_unet": lambda: UNet1d(UNetConfig(**PRESETS["full"].model)),
+        "thesis_unet": lambda: UNet1d(UNetConfig(**preset("full").model)),
     }
     for name, make in nets.items():
         torch.manual_seed(0)
@@ -404,7 +404,7 @@ def main(argv=None) -> dict:
                 model, meta = load_denoiser(RELEASE_CHECKPOINT)
                 models[name] = (model, meta["train_config"])
         else:
-            cfg = PRESETS[name]
+            cfg = preset(name)
             model = UNet1d(UNetConfig(**cfg.model)).eval()
             torch.nn.init.normal_(model.head.weight, std=0.01)  # not the identity
             models[name] = (model, cfg.to_dict())
@@ -414,7 +414,7 @@ def main(argv=None) -> dict:
         )
     report["load_average_after"] = list(os.getloadavg())
     if torch.cuda.is_available():
-        report["gpu_training"] = gpu_training_throughput(PRESETS["full"].model)
+        report["gpu_training"] = gpu_training_throughput(preset("full").model)
     return emit(report, args.out)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from _common import add_out_argument, emit
 
 from thesis_lib.xmcd.phantom import PhantomConfig, SyntheticSeries, load_manifest, write_phantom
-from thesis_lib.xmcd.writer import write_scan
+from thesis_lib.xmcd.writer import Acquisition, write_scan
 
 
 def main(argv=None):
@@ -39,8 +39,9 @@ def main(argv=None):
         t_frames = (time.perf_counter() - t0) / n
         t0 = time.perf_counter()
         for t, f in enumerate(frames):
-            write_scan(Path(tmp) / f"scan_{t:05d}.nxs", f, position_um=float(t), integration_s=6.0,
-                       pixel_mask=ser.scene.pixel_mask, saturation_value=4095)
+            write_scan(Path(tmp) / f"scan_{t:05d}.nxs", f, position_um=float(t),
+                       acquisition=Acquisition(integration_s=6.0), pixel_mask=ser.scene.pixel_mask,
+                       saturation_value=4095)
         t_write = (time.perf_counter() - t0) / n
         wall = {}
         for workers in (1, 2):

@@ -25,7 +25,7 @@ import numpy as np
 
 from thesis_lib.data import generate_pairs, make_clips, select_tracks, split_tracks, write_wav
 from thesis_lib.data.corpus import render_track
-from thesis_lib.denoise.experiment import DATA_PROFILES
+from thesis_lib.provenance import profile_names, profile_section
 
 SUBSETS = ("classical", "mixed")
 
@@ -34,7 +34,8 @@ def book_heldout_names(seed: int = 0) -> set[str]:
     """Names of the tracks that any book profile puts in its validation or test split."""
     names = set()
     for subset in SUBSETS:
-        for size in DATA_PROFILES.values():
+        for profile in profile_names():
+            size = profile_section(profile, "paired_corpus")
             chosen = sorted(spec.name for spec in select_tracks(subset, size.tracks, seed=seed))
             split = split_tracks(range(len(chosen)), seed=seed)
             names |= {chosen[i] for i in split["val"] + split["test"]}

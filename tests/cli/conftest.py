@@ -9,28 +9,13 @@ and check that none of it changes.
 
 import hashlib
 import shutil
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-TINY_MANIFEST = textwrap.dedent("""
-    version: 1
-    experiment: test
-    test_tone_hz: 261.0
-    signal: sine
-    tape_speed_m_s: 0.381
-    beam_um: [26.0, 25.0]
-    polarisations: 2
-    profiles:
-      quick: {detector: 32, frames_per_acquisition: 1, tape_speed_m_s: 0.381}
-    series:
-      - {id: t1, integration_s: 2.0, repeats: 1, step_um: 200.0, cycles: 2.0}
-    reference: {id: reference, integration_s: 6.0, repeats: 2, step_um: 25.0, n_files: 3,
-                saturated: true}
-""")
+from tests.conftest import TINY_MANIFEST
 
 
 def tiny_checkpoint(path, rate=16000):
@@ -48,13 +33,15 @@ def tiny_checkpoint(path, rate=16000):
 
 def zero_copy(scan_path, out_path):
     """Rewrite one NeXus scan file with every frame set to zero (no magnetic contrast)."""
-    from thesis_lib.xmcd import read_scan, write_scan
+    from thesis_lib.xmcd import Acquisition, read_scan, write_scan
 
     scan = read_scan(scan_path)
     frames = {hm: np.zeros_like(stack) for hm, stack in scan.frames.items()}
-    write_scan(out_path, frames, position_um=scan.position_um, integration_s=scan.integration_s,
-               count_time_s=scan.count_time_s, repeats=scan.repeats, step_um=scan.step_um,
-               beam_um=scan.beam_um, dtype=np.uint16)
+    write_scan(out_path, frames, position_um=scan.position_um,
+               acquisition=Acquisition(integration_s=scan.integration_s,
+                                       count_time_s=scan.count_time_s, repeats=scan.repeats,
+                                       step_um=scan.step_um, beam_um=scan.beam_um),
+               dtype=np.uint16)
 
 
 def snapshot(root) -> dict:

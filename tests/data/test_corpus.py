@@ -94,3 +94,13 @@ def test_check_corpus_compares_with_a_manifest(tmp_path):
                        "unlisted": ["extra.wav"]}
     with pytest.raises(FileNotFoundError, match="git checkout"):
         corpus.check_corpus(tmp_path / "r", tmp_path / "missing.yml")
+
+
+def test_ensure_mono_clip_renders_once_and_reuses(tmp_path):
+    path = corpus.ensure_mono_clip(tmp_path / "clip.wav", subset="classical", seed=0,
+                                   duration_s=1.0, rate=16_000)
+    audio, rate = read_audio(path)
+    assert rate == 16_000 and audio.shape == (1, 16_000) and float(abs(audio).max()) > 0.01
+    stamp = path.stat().st_mtime_ns
+    assert corpus.ensure_mono_clip(path, duration_s=1.0, rate=16_000) == path
+    assert path.stat().st_mtime_ns == stamp      # found, not rendered again

@@ -6,9 +6,12 @@ import numpy as np
 import pytest
 
 from thesis_lib.cli import main
+from thesis_lib.mask.files import series_waveform
 from thesis_lib.mask.quality import truth_metrics
 from thesis_lib.mask.registration import relative_to_reference
 from thesis_lib.mask.waveform import snr_vs_truth
+from thesis_lib.xmcd import Acquisition, write_scan
+from thesis_lib.xmcd.foreign import planted_scans
 
 pytestmark = pytest.mark.slow
 
@@ -99,3 +102,20 @@ def test_user_errors_exit_with_a_message_naming_the_file(phantom, tmp_path, caps
     assert main(["mask", "--reference", str(phantom / "reference"), "--method", "dbscan",
                  "--weighted", "--out", str(tmp_path / "m.npz")]) == 2
     assert not (tmp_path / "m.npz").exists()
+
+
+def test_series_waveform_recovers_the_planted_magnetisation(tmp_path):
+    # the book's planted series (48 px, 8 positions, 3 frames): across seeds 0-3 the
+    # correlation of the extracted s with the planted one was 0.99997-0.99999
+    scans, planted = planted_scans(48, 8, 3, seed=1)
+    folder = tmp_path / "ours"
+    for t, frames in enumerate(scans):
+        write_scan(folder / f"scan_{t:05d}.nxs", frames, position_um=5000.0 + 25.0 * t,
+                   acquisition=Acquisition(integration_s=2.0, step_um=25.0))
+    s, positions = series_waveform(folder)
+    assert np.corrcoef(s, planted)[0, 1] > 0.999
+    np.testing.assert_allclose(positions, 5000.0 + 25.0 * np.arange(8))
+    wave = tmp_path / "ours_waveform.npz"
+    stamp = wave.stat().st_mtime_ns
+    again, _ = series_waveform(folder)          # same inputs: read back, not recomputed
+    assert wave.stat().st_mtime_ns == stamp and np.array_equal(again, s)

@@ -6,6 +6,7 @@ import pytest
 from thesis_lib.mask.extract import extract_series, registration_image
 from thesis_lib.xmcd import (
     COMBINATIONS,
+    Acquisition,
     double_difference,
     read_scan,
     read_series,
@@ -22,8 +23,9 @@ def _series(folder, n=4, frames=5, shape=(24, 20), seed=0):
     for t in range(n):
         f = {hm: rng.integers(100, 4000, (frames,) + shape).astype(np.uint16)
              for hm in COMBINATIONS}
-        write_scan(folder / f"scan_{t}.nxs", f, position_um=25.0 * t, integration_s=1.0,
-                   saturation_value=3990, compression="gzip")
+        write_scan(folder / f"scan_{t}.nxs", f, position_um=25.0 * t,
+                   acquisition=Acquisition(integration_s=1.0), saturation_value=3990,
+                   compression="gzip")
         data.append(f)
     return data
 
@@ -62,8 +64,8 @@ def test_extraction_streamed_equals_in_memory(tmp_path):
 def test_empty_frame_is_found_while_streaming(tmp_path):
     frames = {hm: np.full((3, 4, 4), 200, np.uint16) for hm in COMBINATIONS}
     frames[(1, -1)][2] = 4095
-    path = write_scan(tmp_path / "sat.nxs", frames, position_um=0.0, integration_s=1.0,
-                      saturation_value=4095)
+    path = write_scan(tmp_path / "sat.nxs", frames, position_um=0.0,
+                      acquisition=Acquisition(integration_s=1.0), saturation_value=4095)
     with pytest.raises(InvalidFrameError, match=r"sat.nxs.*\(1, -1\) frame 2 has no valid pixel"):
         read_scan(path, load=False).means()
 

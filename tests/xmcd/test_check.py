@@ -6,7 +6,7 @@ import pytest
 
 from thesis_lib.cli import main
 from thesis_lib.mask.files import write_mask
-from thesis_lib.xmcd import COMBINATIONS, XMCDDataError, write_scan
+from thesis_lib.xmcd import COMBINATIONS, Acquisition, XMCDDataError, write_scan
 from thesis_lib.xmcd.check import check_series
 
 
@@ -20,7 +20,7 @@ def _series(folder, n=5, step=25.0, positions=None, **kw):
     positions = step * np.arange(n) if positions is None else positions
     for t, pos in enumerate(positions):
         write_scan(folder / f"scan_{t:03d}.nxs", _frames(100 + t), position_um=pos,
-                   integration_s=2.0, step_um=step, **kw)
+                   acquisition=Acquisition(integration_s=2.0, step_um=step), **kw)
     return folder
 
 
@@ -37,18 +37,21 @@ def test_every_problem_is_named_in_one_table(tmp_path, capsys):
     nan = _frames(300).copy()
     nan = {hm: v.astype(np.float32) for hm, v in nan.items()}
     nan[(1, 1)][0, 1, 1] = np.nan
-    write_scan(folder / "scan_007.nxs", nan, position_um=175.0, integration_s=2.0, step_um=25.0)
+    write_scan(folder / "scan_007.nxs", nan, position_um=175.0,
+               acquisition=Acquisition(integration_s=2.0, step_um=25.0))
     zero = {hm: np.zeros((2, 4, 5), np.uint16) for hm in COMBINATIONS}
-    write_scan(folder / "scan_008.nxs", zero, position_um=200.0, integration_s=2.0, step_um=25.0)
+    write_scan(folder / "scan_008.nxs", zero, position_um=200.0,
+               acquisition=Acquisition(integration_s=2.0, step_um=25.0))
     write_scan(folder / "scan_009.nxs", _frames(1, shape=(4, 6)), position_um=225.0,
-               integration_s=2.0, step_um=25.0)
+               acquisition=Acquisition(integration_s=2.0, step_um=25.0))
     write_scan(folder / "scan_010.nxs", _frames(2, dtype=np.uint32), position_um=250.0,
-               integration_s=2.0, step_um=25.0)
-    write_scan(folder / "scan_011.nxs", _frames(3), position_um=275.0, integration_s=2.0,
-               step_um=25.0)
+               acquisition=Acquisition(integration_s=2.0, step_um=25.0))
+    write_scan(folder / "scan_011.nxs", _frames(3), position_um=275.0,
+               acquisition=Acquisition(integration_s=2.0, step_um=25.0))
     with h5py.File(folder / "scan_011.nxs", "a") as h5:
         h5["entry/sample/x_translation"].attrs["units"] = "furlong"
-    write_scan(folder / "scan_012.nxs", _frames(4), position_um=300.0, integration_s=2.0)
+    write_scan(folder / "scan_012.nxs", _frames(4), position_um=300.0,
+               acquisition=Acquisition(integration_s=2.0))
     with h5py.File(folder / "scan_012.nxs", "a") as h5:
         del h5["entry/sample/x_translation"]
     assert main(["xmcd", "check", str(folder)]) == 1

@@ -12,7 +12,7 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from thesis_lib.mask.files import write_mask, write_waveform
-from thesis_lib.xmcd import COMBINATIONS, read_series, write_scan
+from thesis_lib.xmcd import COMBINATIONS, Acquisition, read_series, write_scan
 from thesis_lib.xmcd.foreign import FILTERS, LAYOUTS, interleave, write_foreign_series
 from thesis_lib.xmcd.layout import load_layout
 
@@ -58,7 +58,7 @@ def ours(tmp_path_factory):
     series.mkdir()
     for t, frames in enumerate(planted_scans()):
         write_scan(series / f"scan_{t:05d}.nxs", frames, position_um=POSITIONS[t],
-                   integration_s=INTEGRATION_S, step_um=STEP_UM)
+                   acquisition=Acquisition(integration_s=INTEGRATION_S, step_um=STEP_UM))
     mask = write_mask(series, root / "mask.npz", radius=2)
     wave = write_waveform(series, mask, root / "waveform.npz")
     with np.load(mask) as m, np.load(wave) as w:

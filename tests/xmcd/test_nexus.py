@@ -6,6 +6,7 @@ import pytest
 
 from thesis_lib.xmcd import (
     COMBINATIONS,
+    Acquisition,
     CorruptFileError,
     FrameShapeError,
     InvalidFrameError,
@@ -27,8 +28,9 @@ def test_round_trip_is_exact(tmp_path):
     frames = _frames(rng)
     mask = np.zeros((6, 5), np.uint32)
     mask[2, 3] = PIXEL_DEAD
-    path = write_scan(tmp_path / "a.nxs", frames, position_um=1234.5, integration_s=6.0,
-                      count_time_s=3.0, repeats=2, step_um=25.0, beam_um=(26.0, 25.0),
+    path = write_scan(tmp_path / "a.nxs", frames, position_um=1234.5,
+                      acquisition=Acquisition(integration_s=6.0, count_time_s=3.0, repeats=2,
+                                              step_um=25.0, beam_um=(26.0, 25.0)),
                       pixel_mask=mask, saturation_value=4095)
     scan = read_scan(path)
     for hm in COMBINATIONS:
@@ -42,7 +44,8 @@ def test_round_trip_is_exact(tmp_path):
 
 def test_float_frames_round_trip_bit_for_bit(tmp_path):
     frames = {hm: np.random.default_rng(2).random((2, 4, 4)) * 1e3 for hm in COMBINATIONS}
-    scan = read_scan(write_scan(tmp_path / "f.nxs", frames, position_um=0.0, integration_s=2.0))
+    scan = read_scan(write_scan(tmp_path / "f.nxs", frames, position_um=0.0,
+                                acquisition=Acquisition(integration_s=2.0)))
     for hm in COMBINATIONS:
         assert scan.frames[hm].tobytes() == frames[hm].tobytes()
 
@@ -86,8 +89,8 @@ def test_mapping_with_stacked_combinations_and_literal_labels(tmp_path):
 def test_saturated_pixels_are_invalid(tmp_path):
     frames = {hm: np.full((2, 3, 3), 500, np.uint16) for hm in COMBINATIONS}
     frames[(-1, 1)][1, 0, 2] = 4095
-    scan = read_scan(write_scan(tmp_path / "s.nxs", frames, position_um=0.0, integration_s=2.0,
-                                saturation_value=4095))
+    scan = read_scan(write_scan(tmp_path / "s.nxs", frames, position_um=0.0,
+                                acquisition=Acquisition(integration_s=2.0), saturation_value=4095))
     assert scan.valid.sum() == 8 and not scan.valid[0, 2]
     reasons = scan.invalid_reasons()
     assert reasons["saturated"].sum() == 1 and reasons["saturated"][0, 2]
@@ -98,7 +101,7 @@ def test_saturated_pixels_are_invalid(tmp_path):
 
 def test_missing_combination(tmp_path):
     path = write_scan(tmp_path / "m.nxs", _frames(np.random.default_rng(0)), position_um=0.0,
-                      integration_s=2.0)
+                      acquisition=Acquisition(integration_s=2.0))
     with h5py.File(path, "r+") as h5:
         h5["entry/instrument/detector/magnetisation"][...] = np.array([1, 1, 1, 1], np.int8)
     with pytest.raises(MissingCombinationError, match="m.nxs") as err:
@@ -121,7 +124,8 @@ def test_mismatched_frame_shapes(tmp_path):
 def test_non_finite_frames(tmp_path):
     frames = {hm: np.full((2, 3, 3), 10.0) for hm in COMBINATIONS}
     frames[(1, -1)][1, 1, 1] = np.nan
-    path = write_scan(tmp_path / "nan.nxs", frames, position_um=0.0, integration_s=1.0)
+    path = write_scan(tmp_path / "nan.nxs", frames, position_um=0.0,
+                      acquisition=Acquisition(integration_s=1.0))
     with pytest.raises(NonFiniteFrameError,
                        match=r"nan.nxs.*\(1, -1\) frames \[1\].*nonfinite='mask'"):
         read_scan(path)
@@ -132,15 +136,15 @@ def test_non_finite_frames(tmp_path):
 def test_entirely_invalid_frame(tmp_path):
     frames = {hm: np.full((3, 4, 4), 200, np.uint16) for hm in COMBINATIONS}
     frames[(-1, -1)][2] = 4095
-    path = write_scan(tmp_path / "sat.nxs", frames, position_um=0.0, integration_s=1.0,
-                      saturation_value=4095)
+    path = write_scan(tmp_path / "sat.nxs", frames, position_um=0.0,
+                      acquisition=Acquisition(integration_s=1.0), saturation_value=4095)
     with pytest.raises(InvalidFrameError, match=r"sat.nxs.*\(-1, -1\) frame 2 has no valid pixel"):
         read_scan(path)
 
 
 def test_truncated_file(tmp_path):
     path = write_scan(tmp_path / "t.nxs", _frames(np.random.default_rng(0), shape=(32, 32)),
-                      position_um=0.0, integration_s=1.0)
+                      position_um=0.0, acquisition=Acquisition(integration_s=1.0))
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(CorruptFileError, match="t.nxs.*truncated.*copy it again"):
@@ -157,7 +161,7 @@ def test_missing_dataset_names_the_mapping(tmp_path):
 
 def test_unknown_mapping_key_is_named(tmp_path):
     path = write_scan(tmp_path / "k.nxs", _frames(np.random.default_rng(0)), position_um=0.0,
-                      integration_s=1.0)
+                      acquisition=Acquisition(integration_s=1.0))
     with pytest.raises(ValueError, match=r"unknown mapping key.*'postion_um'.*position_um"):
         read_scan(path, {"postion_um": "/x"})
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import yaml
 
+from thesis_lib.provenance import PROFILE_FILE
 from thesis_lib.xmcd import UnknownSeriesError, double_difference, read_series
 from thesis_lib.xmcd.phantom import (
     PhantomConfig,
@@ -27,7 +28,8 @@ def test_contract_folders_ground_truth_and_series_yml(tmp_path, tiny_manifest):
     assert sorted(out) == ["reference", "t1", "t2"]
     gt = read_ground_truth(out["t1"])
     n = len(read_series(out["t1"]))
-    assert n == 7 and gt["footprint"].dtype == np.int8 and gt["footprint"].shape == (32, 32)
+    # 15 positions of 200 um span the manifest's two 1460-um wavelengths
+    assert n == 15 and gt["footprint"].dtype == np.int8 and gt["footprint"].shape == (32, 32)
     assert set(np.unique(gt["footprint"])) == {-1, 0, 1}
     assert gt["s_true"].dtype == np.float64 and gt["s_true"].shape == (n,)
     assert gt["shift_px"].shape == (n, 2) and gt["beam_fwhm_um"].shape == (2,)
@@ -136,15 +138,18 @@ def test_ensure_phantom_is_a_self_healing_cache(tmp_path):
     assert _all_bytes(root / "s8") == first
 
 
-def test_profiles_map_onto_the_config(tmp_path, tiny_manifest):
+def test_profiles_map_onto_the_config(tmp_path):
     from thesis_lib.xmcd.phantom import profile_config
 
     assert profile_config("full").detector >= 1024 and profile_config("quick").detector == 128
-    assert profile_config("quick", tiny_manifest).detector == 32
+    assert profile_config("quick", detector=32).detector == 32
+    book = yaml.safe_load(PROFILE_FILE.read_text())
+    book["profiles"]["quick"]["xmcd_phantom"]["detecter"] = 32
+    book["profiles"]["full"]["xmcd_phantom"]["detecter"] = 32
     bad = tmp_path / "bad.yml"
-    bad.write_text(tiny_manifest.read_text().replace("detector: 32", "detecter: 32"))
+    bad.write_text(yaml.safe_dump(book))
     with pytest.raises(ValueError, match=r"bad.yml.*unknown phantom parameter.*detecter"):
-        profile_config("quick", bad)
+        profile_config("quick", profiles=bad)
     with pytest.raises(ValueError, match="unknown profile 'huge'"):
         profile_config("huge")
 

@@ -5,6 +5,7 @@ import pytest
 
 from thesis_lib.xmcd import (
     COMBINATIONS,
+    Acquisition,
     FrameShapeError,
     SeriesLayoutError,
     describe_series,
@@ -18,7 +19,8 @@ from thesis_lib.xmcd.phantom import load_manifest, write_phantom
 def _write(folder, names, shape=(4, 4)):
     for i, name in enumerate(names):
         write_scan(folder / name, {hm: np.full((1,) + shape, 10.0 * i) for hm in COMBINATIONS},
-                   position_um=25.0 * i, integration_s=6.0, step_um=25.0, beam_um=(26.0, 25.0))
+                   position_um=25.0 * i,
+                   acquisition=Acquisition(integration_s=6.0, step_um=25.0, beam_um=(26.0, 25.0)))
 
 
 def test_files_in_natural_order(tmp_path):
@@ -65,7 +67,8 @@ def test_table_row_rebuilt_from_phantom_files(tmp_path):
 def test_repeats_appear_in_the_integration_cell(tmp_path):
     _write(tmp_path, ["a.nxs"])
     write_scan(tmp_path / "a.nxs", {hm: np.ones((2, 4, 4)) for hm in COMBINATIONS}, position_um=0.0,
-               integration_s=6.0, repeats=2, step_um=25.0, beam_um=(26.0, 25.0))
+               acquisition=Acquisition(integration_s=6.0, repeats=2, step_um=25.0,
+                                       beam_um=(26.0, 25.0)))
     write_series_yml(tmp_path, {"tape_speed_m_s": 0.381, "test_tone_hz": 261.0})
     assert describe_series(read_series(tmp_path))["integration"] == "6 s × 2 pol × 2 repeats"
 

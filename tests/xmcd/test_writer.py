@@ -6,6 +6,7 @@ import pytest
 
 from thesis_lib.xmcd import (
     COMBINATIONS,
+    Acquisition,
     FrameShapeError,
     MissingCombinationError,
     nexus_tree,
@@ -19,7 +20,7 @@ def _frames(rng, n=3, shape=(6, 5), dtype=np.uint16):
 
 def test_groups_carry_nexus_classes(tmp_path):
     path = write_scan(tmp_path / "a.nxs", _frames(np.random.default_rng(0)), position_um=0.0,
-                      integration_s=2.0, beam_um=(26, 25), step_um=25.0)
+                      acquisition=Acquisition(integration_s=2.0, beam_um=(26, 25), step_um=25.0))
     with h5py.File(path) as h5:
         classes = {name: h5[name].attrs["NX_class"] for name in
                    ("entry", "entry/instrument", "entry/instrument/detector", "entry/sample",
@@ -35,7 +36,8 @@ def test_missing_combination_refused_on_writing(tmp_path):
     frames = _frames(np.random.default_rng(0))
     del frames[(-1, -1)]
     with pytest.raises(MissingCombinationError, match="no frames"):
-        write_scan(tmp_path / "x.nxs", frames, position_um=0.0, integration_s=1.0)
+        write_scan(tmp_path / "x.nxs", frames, position_um=0.0,
+                   acquisition=Acquisition(integration_s=1.0))
     assert not (tmp_path / "x.nxs").exists()
 
 
@@ -43,5 +45,6 @@ def test_mismatched_stacks_refused_on_writing(tmp_path):
     frames = _frames(np.random.default_rng(0))
     frames[(1, -1)] = frames[(1, -1)][:, :, :4]
     with pytest.raises(FrameShapeError, match="share one"):
-        write_scan(tmp_path / "y.nxs", frames, position_um=0.0, integration_s=1.0)
+        write_scan(tmp_path / "y.nxs", frames, position_um=0.0,
+                   acquisition=Acquisition(integration_s=1.0))
     assert list(tmp_path.iterdir()) == []

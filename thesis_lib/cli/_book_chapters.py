@@ -31,11 +31,12 @@ from pathlib import Path
 
 import yaml
 
-from thesis_lib.provenance import atomic_path
+from thesis_lib.provenance import atomic_path, profile_names
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REPORT_CHAPTER = "reproduction_report"
-PROFILES = ("quick", "full")
+#: The profiles of data_manifests/profiles.yml (each names every size the chapters use).
+PROFILES = profile_names()
 #: Tags that already decide how a code cell's input is shown; others get ``hide-input``.
 _INPUT_TAGS = {"hide-input", "remove-input", "hide-cell", "remove-cell", "show-input"}
 
@@ -225,6 +226,7 @@ def input_digest(source: Path, parameters: dict, repo: Path = REPO_ROOT,
 def _recorded_digest(ipynb: Path) -> str | None:
     if not ipynb.exists():
         return None
+    # deferred on purpose: jupytext, nbformat and papermill load slowly; only execution needs them
     import nbformat
     try:
         nb = nbformat.read(ipynb, as_version=4)
@@ -272,6 +274,7 @@ def execute_chapter(source: Path, paths: BookPaths, profile: str = "quick", seed
     Returns the executed notebook's path. Skips the work when the recorded input
     digest matches (unless ``force``).
     """
+    # deferred on purpose: jupytext, nbformat and papermill load slowly; only execution needs them
     import jupytext
     import nbformat
     import papermill

@@ -16,6 +16,7 @@ page loads, and text that must never reach a reader (machine paths, internal lab
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import os
 import re
@@ -47,7 +48,6 @@ FORBIDDEN = {
 
 def mathjax_dir() -> Path:
     """Folder of the MathJax 3 ``es5`` build shipped by django-static-mathjax."""
-    import importlib.util
     spec = importlib.util.find_spec("mathjax")
     roots = list(spec.submodule_search_locations or []) if spec else []
     for root in roots:

@@ -16,6 +16,8 @@ import math
 import os
 from pathlib import Path
 
+import psutil
+
 __all__ = ["UsageError", "check_memory", "check_output", "check_output_dir", "float_list",
            "float_range", "fraction_arg", "int_range"]
 
@@ -232,7 +234,6 @@ def check_memory(estimate_bytes: float, what: str, fix: str) -> None:
     Traceback (most recent call last):
     thesis_lib.cli._checks.UsageError: --detector 10**15 needs about 1e+21 GB ...
     """
-    import psutil
 
     available = psutil.virtual_memory().available
     if estimate_bytes > available:

@@ -15,6 +15,7 @@ import numpy as np
 
 def _is_flat(scan) -> bool:
     """True when the dichroic image of ``scan`` has one value over its valid pixels."""
+    # deferred on purpose: thesis_lib.xmcd/mask load in seconds; only a failing run needs them
     from thesis_lib.xmcd import double_difference
 
     image, valid = double_difference(scan)
@@ -24,6 +25,7 @@ def _is_flat(scan) -> bool:
 
 def flat_reference_message(reference, layout=None) -> str | None:
     """A message if the reference (file or folder) has no contrast, else ``None``."""
+    # deferred on purpose: thesis_lib.xmcd/mask load in seconds; only a failing run needs them
     from thesis_lib.mask.files import read_reference
 
     try:
@@ -41,6 +43,7 @@ def flat_reference_message(reference, layout=None) -> str | None:
 
 def flat_file_message(series_dir, layout=None) -> str | None:
     """A message naming the files of a series folder without contrast, else ``None``."""
+    # deferred on purpose: thesis_lib.xmcd/mask load in seconds; only a failing run needs them
     from thesis_lib.xmcd import read_series
 
     try:

@@ -18,6 +18,7 @@ def resolve_layout(args):
     path = getattr(args, "layout", None)
     if path is None:
         return None
+    # deferred on purpose: thesis_lib.xmcd loads in seconds; only --layout needs it
     from thesis_lib.xmcd.layout import (
         load_layout,  # deferred: keeps `thesis --help` fast
     )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+from tqdm import tqdm
 
 from ._checks import check_output, float_list, int_range
 from ._layout import add_layout_option, resolve_layout
@@ -52,10 +55,7 @@ def register(subparsers) -> None:
 
 
 def _run(args) -> int:
-    import json
-
-    from tqdm import tqdm
-
+    # deferred on purpose: `thesis --help` imports every verb module; the library loads in seconds
     from thesis_lib.calibration.files import read_series_meta, write_calibration
     from thesis_lib.calibration.inputs import load_waveform
     from thesis_lib.calibration.search import BEAMS_UM, REFINE_LEVELS, REFINE_POINTS, STEP_FACTORS

@@ -70,6 +70,7 @@ def register(subparsers) -> None:
 
 
 def _render(args) -> int:
+    # deferred on purpose: `thesis --help` imports every verb module; the library loads in seconds
     from thesis_lib.data import render_corpus
     check_output_dir(args.out)
     paths = render_corpus(args.out, subset=args.subset, tracks=args.tracks, seed=args.seed,
@@ -79,6 +80,7 @@ def _render(args) -> int:
 
 
 def _clips(args) -> int:
+    # deferred on purpose: `thesis --help` imports every verb module; the library loads in seconds
     from thesis_lib.data import make_clips
     check_output_dir(args.out, inputs=(args.audio,))
     out = make_clips(args.audio, args.out, split_seed=args.split_seed, clip_s=args.clip_s,
@@ -91,6 +93,7 @@ def _clips(args) -> int:
 
 
 def _fma(args) -> int:
+    # deferred on purpose: `thesis --help` imports every verb module; the library loads in seconds
     from thesis_lib.data import fma
     check_output_dir(args.out, inputs=(args.audio, args.metadata))
     meta = Path(args.metadata)

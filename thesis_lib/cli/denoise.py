@@ -6,6 +6,7 @@ from ._checks import check_output, float_range, int_range
 
 
 def register(subparsers):
+    # deferred on purpose: `thesis --help` imports every verb module; the library loads in seconds
     from thesis_lib.denoise.checkpoint import RELEASE_CHECKPOINT
 
     p = subparsers.add_parser(
@@ -39,10 +40,12 @@ def register(subparsers):
 
 
 def run(args) -> int:
+    # deferred on purpose: `thesis --help` imports every verb module; the library loads in seconds
     from thesis_lib.denoise.inference import denoise_file
 
     check_output(args.output, inputs=(args.input, args.checkpoint), option="OUT")
     if args.threads:
+        # deferred on purpose: torch loads in seconds and only this path needs it
         import torch
         torch.set_num_threads(args.threads)
     extra = {} if args.batch_size is None else {"batch_size": args.batch_size}

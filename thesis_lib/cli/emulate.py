@@ -53,6 +53,7 @@ def register(subparsers):
 
 
 def run(args) -> int:
+    # deferred on purpose: `thesis --help` imports every verb module; the library loads in seconds
     from thesis_lib.data.audio import read_audio, to_mono, write_wav
     from thesis_lib.emulator import Emulator, EmulatorParams
 

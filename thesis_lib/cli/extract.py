@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from tqdm import tqdm
+
 from ._checks import check_output
 from ._layout import add_layout_option, resolve_layout
 
@@ -27,10 +31,7 @@ def register(subparsers) -> None:
 
 
 def _run(args) -> int:
-    from pathlib import Path
-
-    from tqdm import tqdm
-
+    # deferred on purpose: `thesis --help` imports every verb module; the library loads in seconds
     from thesis_lib.mask.files import write_waveform
     from thesis_lib.xmcd.layout import as_layout
 
@@ -45,6 +46,8 @@ def _run(args) -> int:
             out = write_waveform(args.series_dir, args.mask, args.out, register=args.register,
                                  overwrite=args.overwrite, progress=bar.update, layout=layout)
         except ValueError as exc:
+            # deferred on purpose: `thesis --help` imports every verb module; the library loads in
+            # seconds
             from ._diagnose import flat_file_message
             raise ValueError(flat_file_message(args.series_dir, layout) or str(exc)) from exc
     print(f"waveform written to {out}")

@@ -56,6 +56,7 @@ def register(subparsers) -> None:
 
 
 def _run(args) -> int:
+    # deferred on purpose: `thesis --help` imports every verb module; the library loads in seconds
     from thesis_lib.mask.files import write_mask
 
     if args.weighted and args.method == "dbscan":
@@ -76,6 +77,8 @@ def _run(args) -> int:
                          refine=None if args.refine == "none" else args.refine,
                          layout=layout, **extra)
     except ValueError as exc:
+        # deferred on purpose: `thesis --help` imports every verb module; the library loads in
+        # seconds
         from ._diagnose import flat_reference_message
         raise ValueError(flat_reference_message(args.reference, layout) or str(exc)) from exc
     print(f"mask written to {out}")

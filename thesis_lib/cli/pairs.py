@@ -35,6 +35,7 @@ def register(subparsers) -> None:
 
 
 def _cli(args) -> int:
+    # deferred on purpose: `thesis --help` imports every verb module; the library loads in seconds
     from thesis_lib.data import StandInDegradation, generate_pairs
     from thesis_lib.data.pairs import load_emulator
     if args.params and not args.apply_transforms:

@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 import time
 
+from tqdm import tqdm
+
+from thesis_lib.provenance import profile_names
+
 from ._checks import check_memory, check_output_dir, int_range
 
 #: Bytes per detector pixel one worker holds at its peak, rounded up: the float64 scene
@@ -25,9 +29,9 @@ def register(subparsers):
                    help="'all' (every series and the reference) or comma-separated ids, "
                         "e.g. s1,s4,reference")
     p.add_argument("--out", required=True, help="output folder (created if missing)")
-    p.add_argument("--profile", choices=("quick", "full"), default="quick",
-                   help="detector size and frames per acquisition from "
-                        "data_manifests/xmcd_table_5_2.yml")
+    p.add_argument("--profile", choices=profile_names(), default="quick",
+                   help="detector size and frames per acquisition from section xmcd_phantom "
+                        "of data_manifests/profiles.yml")
     p.add_argument("--detector", type=int_range(8), default=None,
                    help="detector pixels per side, >= 8 (overrides the profile; quick 128, full "
                         "1024); sizes whose memory exceeds what is available are refused")
@@ -49,13 +53,12 @@ def register(subparsers):
 
 
 def run(args) -> int:
-    from tqdm import tqdm
-
+    # deferred on purpose: `thesis --help` imports every verb module; the library loads in seconds
     from thesis_lib.xmcd.phantom import MANIFEST, load_manifest, profile_config, write_phantom
 
     manifest = args.manifest or MANIFEST
     check_output_dir(args.out, inputs=(manifest,))
-    config = profile_config(args.profile, manifest, geometry_seed=args.geometry_seed,
+    config = profile_config(args.profile, geometry_seed=args.geometry_seed,
                             noise=not args.noise_free)
     detector = args.detector or config.detector
     wanted = args.series

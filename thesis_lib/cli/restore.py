@@ -6,6 +6,7 @@ from pathlib import Path
 
 
 def register(subparsers):
+    # deferred on purpose: `thesis --help` imports every verb module; the library loads in seconds
     from thesis_lib.bayes.restore import RELEASE_MODELS
 
     p = subparsers.add_parser(
@@ -42,6 +43,7 @@ def sd_path(output) -> Path:
 
 
 def run(args) -> int:
+    # deferred on purpose: `thesis --help` imports every verb module; the library loads in seconds
     import numpy as np
     import soundfile as sf
     import torch
@@ -75,10 +77,14 @@ def run(args) -> int:
                         warm_start=args.warm_fraction if args.warm_start else None)
     init = None
     if args.warm_start:
+        # deferred on purpose: `thesis --help` imports every verb module; the library loads in
+        # seconds
         from thesis_lib.denoise.inference import Denoiser
         init = Denoiser()(audio, rate)
     bar = None
     if not args.no_progress:
+        # deferred on purpose: `thesis --help` imports every verb module; the library loads in
+        # seconds
         from tqdm.auto import tqdm
 
         from thesis_lib.bayes.draws import RATE

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
+
 from ._layout import add_layout_option, resolve_layout
 
 
@@ -54,6 +56,7 @@ def run_info(args) -> int:
 
 
 def run_check(args) -> int:
+    # deferred on purpose: `thesis --help` imports every verb module; the library loads in seconds
     from thesis_lib.xmcd.check import check_series
 
     report = check_series(args.path, resolve_layout(args))
@@ -68,7 +71,6 @@ def run_check(args) -> int:
 
 def load_mapping(path) -> dict:
     """Read a dataset mapping from YAML (see :func:`thesis_lib.xmcd.read_scan`)."""
-    import yaml
 
     path = Path(path)
     if not path.is_file():
@@ -82,6 +84,7 @@ def load_mapping(path) -> dict:
 
 
 def file_report(path, tree=False, mapping=None) -> list[str]:
+    # deferred on purpose: `thesis --help` imports every verb module; the library loads in seconds
     from thesis_lib.xmcd import nexus_tree, read_scan
     from thesis_lib.xmcd.layout import as_layout
 
@@ -107,6 +110,7 @@ def file_report(path, tree=False, mapping=None) -> list[str]:
 
 
 def series_report(path, mapping=None) -> list[str]:
+    # deferred on purpose: `thesis --help` imports every verb module; the library loads in seconds
     from thesis_lib.xmcd import describe_series, read_series
     from thesis_lib.xmcd.errors import SeriesLayoutError
 

@@ -21,6 +21,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from thesis_lib.provenance import write_json_atomic
 
@@ -134,7 +135,6 @@ def make_clips(audio_root, out_root, split_seed: int = 0, clip_s: float = 5.0, r
     Path
         ``out_root``. Tracks whose clips all exist are skipped on a re-run.
     """
-    from tqdm import tqdm
     audio_root, out_root = Path(audio_root), Path(out_root)
     if not audio_root.is_dir():
         raise FileNotFoundError(f"{audio_root}: no such folder of tracks; render the corpus "

@@ -384,3 +384,25 @@ def check_corpus(out_dir, manifest=DEFAULT_MANIFEST) -> dict:
         else:
             verdict["differing"].append(path.name)
     return verdict
+
+
+def ensure_mono_clip(path, *, subset: str = "classical", seed: int = 0, duration_s: float = 5.0,
+                     rate: int = 48_000) -> Path:
+    """The first track of ``subset`` rendered once as a mono float WAV at ``path``.
+
+    Chapters that study the emulator on one clip share it: the first call renders
+    the track (:func:`select_tracks`, :func:`render_track`, channels averaged) and
+    writes it atomically; later calls find the file and return at once.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        spec = select_tracks(subset, 1, seed=seed)[0]
+        audio = render_track(spec, duration_s=duration_s, rate=rate).mean(axis=0)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_wav(path, audio, rate)
+    return path

@@ -25,13 +25,19 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
-from thesis_lib.emulator import clip_seed  # eq. 4.3; the emulator owns the seeding rule
+from thesis_lib.emulator import (  # clip_seed: eq. 4.3; the emulator owns the seeding rule
+    Emulator,
+    EmulatorParams,
+    clip_seed,
+)
 from thesis_lib.provenance import git_state, write_json_atomic
 
 from .audio import read_audio, to_mono, write_wav
@@ -77,11 +83,6 @@ def select_fraction(items, k: int, K: int) -> list:
 
 def load_emulator(params_path=None):
     """Build the physics emulator (``thesis_lib.emulator``) from a parameters JSON (or defaults)."""
-    try:
-        from thesis_lib.emulator import Emulator, EmulatorParams
-    except ImportError as exc:
-        raise RuntimeError("--apply-transforms needs thesis_lib.emulator, which is not available "
-                           f"in this checkout ({exc}); update the repository") from exc
     params = EmulatorParams.from_json(params_path) if params_path else EmulatorParams()
     return Emulator(params)
 
@@ -183,7 +184,6 @@ def generate_pairs(clean_root, out_root, transform=None, params=None, which_frac
     -------
     GenerationReport
     """
-    from tqdm import tqdm
     clean_root, out_root = Path(clean_root), Path(out_root)
     k, K = parse_fraction(which_fraction)
     if transform is None and params is not None:
@@ -258,7 +258,6 @@ def verify_pairs(clean_root, pairs_root, transform=None, seed: int = 0, relpaths
     distributed array run must equal a single-process regeneration. Returns
     ``{relpath: True/False}`` for ``relpaths`` (default: every clip).
     """
-    import tempfile
     clean_root, pairs_root = Path(clean_root), Path(pairs_root)
     if relpaths is None:
         relpaths = [p.relative_to(clean_root).as_posix()

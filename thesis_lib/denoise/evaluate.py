@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import stats
+from tqdm.auto import tqdm
 
 from thesis_lib import metrics
 
@@ -95,7 +96,6 @@ def evaluate_methods(pairs, methods: dict, sample_rate: int, progress: bool = Fa
     >>> out["identity"]["delta_si_sdr_db"], out["oracle"]["lsd_db"]
     (0.0, 0.0)
     """
-    from tqdm.auto import tqdm
     per = {name: {"si_sdr_db": [], "l1": [], "lsd_db": [], "delta_si_sdr_db": []}
            for name in methods}
     skipped = 0

@@ -1,12 +1,12 @@
 """Chapter plumbing for Task 2 learning: cached paired corpora, train-or-resume, the method set.
 
 The chapters ``denoiser`` and ``sample_rate`` call these so that they hold no
-logic. Data sizes come from a profile:
-
-* ``quick`` — 8 embedded tracks of 8 s per corpus, 2-s clips (≈ 24 training
-  clips, 4 test clips), a small U-Net trained for 20 short epochs on CPU;
-* ``full``  — 60 tracks of 30 s, 5-s clips (the thesis's clip protocol), the
-  thesis training configuration (150 epochs, batch 16, lr 3·10⁻⁵) for a GPU.
+logic. Data sizes come from the book's profile file (``data_manifests/profiles.yml``,
+read by :mod:`thesis_lib.provenance.profiles`): section ``paired_corpus`` (tracks,
+track and clip length), ``training`` (the :func:`~thesis_lib.denoise.config.preset`)
+and ``short_training`` (epochs of the chapters that train one network per seed or
+setting). ``quick`` is a CPU demonstration with tiny corpora; ``full`` is the
+thesis's clip protocol and training configuration, for a GPU.
 
 Everything is cached under ``data_dir``: tracks, clean clips, degraded clips
 (one folder per generation rate and emulator setting) and training runs (one
@@ -25,27 +25,16 @@ import numpy as np
 from thesis_lib._digest import stable_digest
 from thesis_lib.data import PairedAudioDataset, generate_pairs, make_clips, render_corpus
 from thesis_lib.emulator import Emulator, EmulatorParams
+from thesis_lib.provenance import profile_section
 
 from .baselines import identity, spectral_gating, wiener_filter
 from .beam import beam_wiener
 from .checkpoint import load_denoiser
+from .config import TrainConfig, preset
 from .evaluate import evaluate_methods
 from .inference import Denoiser
 from .ltas import LtasEqualizer
-from .train import TrainConfig, preset, train
-
-
-@dataclass(frozen=True)
-class DataProfile:
-    """Size of a paired corpus."""
-
-    tracks: int
-    track_s: float
-    clip_s: float
-
-
-DATA_PROFILES = {"quick": DataProfile(tracks=8, track_s=8.0, clip_s=2.0),
-                 "full": DataProfile(tracks=60, track_s=30.0, clip_s=5.0)}
+from .train import train
 
 
 @dataclass(frozen=True)
@@ -62,10 +51,15 @@ class PairedCorpus:
         return PairedAudioDataset(self.degraded, self.clean, split=name, target_rate=target_rate)
 
 
-def data_profile(profile: str) -> DataProfile:
-    if profile not in DATA_PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; choose one of {sorted(DATA_PROFILES)}")
-    return DATA_PROFILES[profile]
+def data_profile(profile: str):
+    """Size of the paired corpus of a profile: ``tracks``, ``track_s``, ``clip_s``.
+
+    Examples
+    --------
+    >>> data_profile("quick")
+    paired_corpus(tracks=8, track_s=8.0, clip_s=2.0)
+    """
+    return profile_section(profile, "paired_corpus")
 
 
 def prepare_pairs(data_dir, subset: str, profile: str = "quick", gen_rate: int = 48_000,
@@ -135,26 +129,21 @@ def params_tag(params) -> str:
 
 def training_config(profile: str, seed: int = 0, **overrides) -> TrainConfig:
     """The training preset of a chapter profile (``quick``: ~120 CPU steps, ~1–2 minutes)."""
-    if profile not in DATA_PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; choose one of {sorted(DATA_PROFILES)}")
     return preset(profile, seed=seed, **overrides)
 
 
-#: Epochs of the short trainings of chapters that train several networks (one per
-#: seed, pipeline or Preisach size): 96 steps of the ``quick`` preset, under a minute on one core.
-SHORT_EPOCHS = {"quick": 8}
-
-
 def short_training_config(profile: str, seed: int = 0) -> TrainConfig:
-    """:func:`training_config` with the epochs of :data:`SHORT_EPOCHS` (``full`` unchanged).
+    """:func:`training_config` with the epochs of the profile's ``short_training`` section.
+
+    Where that section's ``epochs`` is null (``full``) the preset is unchanged.
 
     Examples
     --------
     >>> short_training_config("quick").epochs, short_training_config("full").epochs
     (8, 150)
     """
-    extra = {"epochs": SHORT_EPOCHS[profile]} if profile in SHORT_EPOCHS else {}
-    return training_config(profile, seed=seed, **extra)
+    return training_config(profile, seed=seed,
+                           epochs=profile_section(profile, "short_training").epochs)
 
 
 def short_run_name(subset: str, profile: str, gen_rate: int, seed: int) -> str:

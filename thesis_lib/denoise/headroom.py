@@ -22,9 +22,19 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
+from thesis_lib._atomic import atomic_path
+from thesis_lib.data.audio import resample
+from thesis_lib.data.real_audio import evaluation_excerpts
+from thesis_lib.emulator import Emulator, EmulatorParams
+from thesis_lib.emulator.params import clip_seed
+
 from .baselines import identity, wiener_filter
 from .beam import beam_wiener
 from .evaluate import evaluate_methods
+from .experiment import clips, params_tag, prepare_pairs
+from .inference import Denoiser
 from .oracle import design_headroom, oracle_methods
 
 SUMMARY_KEYS = ("si_sdr_db", "lsd_db", "l1", "delta_si_sdr_db")
@@ -74,15 +84,6 @@ def real_pairs(real_cache, pairs_cache, *, params=None, split: str = "test",
     The degraded clips of one emulator setting are cached as one ``.npz`` in
     ``pairs_cache`` (named by :func:`~thesis_lib.denoise.experiment.params_tag`).
     """
-    import numpy as np
-
-    from thesis_lib._atomic import atomic_path
-    from thesis_lib.data.audio import resample
-    from thesis_lib.data.real_audio import evaluation_excerpts
-    from thesis_lib.emulator import Emulator, EmulatorParams
-    from thesis_lib.emulator.params import clip_seed
-
-    from .experiment import params_tag
 
     params = params or EmulatorParams()
     tag = "default" if params == EmulatorParams() else params_tag(params)
@@ -106,8 +107,6 @@ def real_pairs(real_cache, pairs_cache, *, params=None, split: str = "test",
 
 
 def _parse_emulator(items):
-    from thesis_lib.emulator import EmulatorParams
-
     changes = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -135,8 +134,6 @@ def _parse_checkpoints(items) -> dict:
 
 
 def _design_table(args) -> dict:
-    from thesis_lib.denoise.experiment import clips, prepare_pairs
-
     split_pairs = {}
     for split in ("val", "test"):
         if args.real:
@@ -151,11 +148,6 @@ def _design_table(args) -> dict:
 
 
 def main(argv=None) -> dict:
-    from thesis_lib.denoise.experiment import clips, prepare_pairs
-    from thesis_lib.emulator import EmulatorParams
-
-    from .inference import Denoiser
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--data", help="cache folder for embedded tracks, clips and pairs")

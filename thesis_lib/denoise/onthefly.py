@@ -27,6 +27,7 @@ resumed run rebuilds its pool from the counter it saved.
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -137,7 +138,6 @@ class DegradationPool:
 
     def make_clip(self, slot: int) -> tuple[np.ndarray, np.ndarray, EmulatorParams]:
         """One fresh ``(y, x, params)`` for ``slot`` of the current generation."""
-        import time
 
         ss = np.random.SeedSequence((self.seed, self.generation, slot))
         rng = np.random.default_rng(ss)

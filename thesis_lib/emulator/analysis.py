@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .emulator import Emulator
 from .engines import PreisachOperator
+from .params import EmulatorParams
 from .readout import convolve_beam
 
 
@@ -131,8 +133,6 @@ def noiseless_readouts(x, sample_rate, sizes, seed=0, base_params=None):
     differs between sizes (the fidelity columns of Table 6.2). Returns
     ``{size: (y, remanence)}`` including ``"fine"``.
     """
-    from .emulator import Emulator
-    from .params import EmulatorParams
 
     base = (base_params or EmulatorParams()).replace(tape_noise="off", measurement_noise="off")
     out = {}

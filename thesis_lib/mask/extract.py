@@ -68,6 +68,8 @@ def registration_image(scan, smooth_sigma: float = 1.0, clip: float = 3.0,
     scan : ScanFile or dict ``{(h, m): (n, H, W)}`` (optionally with ``"valid"``)
     smooth_sigma, clip, highpass_sigma : float
     """
+    # deferred on purpose: importing thesis_lib.xmcd takes seconds, and importing thesis_lib.mask
+    # for clustering must not pay for it
     from thesis_lib.xmcd import robust_normalise
 
     if isinstance(scan, dict):
@@ -230,6 +232,8 @@ def extract_series(scans, mask, register: str = "auto", reference_image=None, ro
 
 def _extract(files, mask, register, reference_image, roi, masks, min_shift_px, consistency,
              progress) -> Extraction:
+    # deferred on purpose: importing thesis_lib.xmcd takes seconds, and importing thesis_lib.mask
+    # for clustering must not pay for it
     from thesis_lib.xmcd import double_difference
 
     M = np.asarray(mask, dtype=np.float64)

@@ -24,6 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from thesis_lib._npz import write_npz_deterministic
+from thesis_lib.xmcd import double_difference, read_scan, read_series
+from thesis_lib.xmcd.check import require_clean
+from thesis_lib.xmcd.dichroism import median_reference
+from thesis_lib.xmcd.layout import NEXUS_SUFFIXES, as_layout
 
 from .extract import align_reference, extract_series, load_mask, registration_image
 from .pipeline import build_mask
@@ -35,7 +39,6 @@ def _fingerprint(path) -> list:
     Every HDF5 file of the folder counts, not only the scan files of a layout:
     an Eiger master file's data files change without the master changing.
     """
-    from thesis_lib.xmcd.layout import NEXUS_SUFFIXES
 
     path = Path(path)
     files = ([p for p in sorted(path.iterdir()) if p.suffix in NEXUS_SUFFIXES] if path.is_dir()
@@ -47,7 +50,6 @@ def _layout_param(layout) -> dict:
     """``{"layout": ...}``, what of a layout enters the stored parameters (its content, not
     its file name); empty for our own layout, so that files stored before layouts existed
     still count as up to date."""
-    from thesis_lib.xmcd.layout import as_layout
 
     if layout is None:
         return {}
@@ -75,8 +77,6 @@ def _save(out, **arrays) -> Path:
 
 def read_reference(reference, layout=None):
     """Scans of a reference: one NeXus file, or every file of a series folder."""
-    from thesis_lib.xmcd import read_scan, read_series
-    from thesis_lib.xmcd.layout import as_layout
 
     reference = Path(reference)
     if reference.is_dir():
@@ -98,9 +98,6 @@ def write_mask(reference, out, method: str = "kmeans", weighted: bool = False,
     ours; the reference is checked (:func:`thesis_lib.xmcd.check.require_clean`)
     before any frame is averaged.
     """
-    from thesis_lib.xmcd import double_difference
-    from thesis_lib.xmcd.check import require_clean
-    from thesis_lib.xmcd.dichroism import median_reference
 
     params = {"reference": str(Path(reference).resolve()), "method": method,
               **_layout_param(layout), "weighted": bool(weighted), "how": how, "radius": radius,
@@ -140,8 +137,6 @@ def write_waveform(series_dir, mask_path, out, register: str = "auto",
     The series is checked first (:func:`thesis_lib.xmcd.check.require_clean`);
     ``layout`` describes files not laid out as ours (:mod:`thesis_lib.xmcd.layout`).
     """
-    from thesis_lib.xmcd import read_series
-    from thesis_lib.xmcd.check import require_clean
 
     mask_data = load_mask(mask_path)
     params = {"series": str(Path(series_dir).resolve()), "register": register,
@@ -167,3 +162,34 @@ def write_waveform(series_dir, mask_path, out, register: str = "auto",
                  decision=np.array(json.dumps(decision)),
                  diagnostics=np.array(json.dumps(ex.diagnostics)),
                  params=np.array(json.dumps(params)))
+
+
+def series_waveform(folder, *, layout=None, radius: int = 3):
+    """Mask a series from its own files, then extract its waveform; ``(s, positions_um)``.
+
+    The mask (:func:`write_mask`, ``radius``) and the waveform
+    (:func:`write_waveform`) are stored beside ``folder`` as
+    ``<folder>_mask.npz`` and ``<folder>_waveform.npz``, so a re-run with the
+    same inputs reads them back instead of computing them again.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from thesis_lib.xmcd import Acquisition, write_scan
+    >>> from thesis_lib.xmcd.foreign import planted_scans
+    >>> scans, planted = planted_scans(24, 6, 2)
+    >>> folder = Path(tempfile.mkdtemp()) / "series"
+    >>> for t, frames in enumerate(scans):
+    ...     _ = write_scan(folder / f"scan_{t}.nxs", frames, position_um=25.0 * t,
+    ...                    acquisition=Acquisition(integration_s=2.0, step_um=25.0))
+    >>> s, positions = series_waveform(folder)
+    >>> bool(abs(np.corrcoef(s, planted)[0, 1]) > 0.99), positions.tolist()[:3]
+    (True, [0.0, 25.0, 50.0])
+    """
+    folder = Path(folder)
+    mask = write_mask(folder, folder.parent / f"{folder.name}_mask.npz", radius=radius,
+                      layout=layout)
+    wave = write_waveform(folder, mask, folder.parent / f"{folder.name}_waveform.npz",
+                          layout=layout)
+    with np.load(wave) as npz:
+        return npz["s"], npz["positions_um"]

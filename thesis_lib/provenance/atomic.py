@@ -22,6 +22,7 @@ def write_json_atomic(path, obj, **json_kwargs) -> Path:
 def _jsonable(obj):
     """Fallback encoder for numpy scalars/arrays and paths."""
     try:
+        # deferred on purpose: provenance is a leaf that works without numpy
         import numpy as np
     except ImportError:  # pragma: no cover - numpy is a hard dependency
         np = None

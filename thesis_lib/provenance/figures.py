@@ -38,6 +38,7 @@ def show_figure(fig, results_dir, name: str, *, dpi: int = 120, **savefig_kwargs
         The PNG's path relative to ``results_dir`` (``figures/<name>.png``), which is what a
         results file records: it stays valid wherever the build folder is moved.
     """
+    # deferred on purpose: matplotlib loads slowly; only drawing needs it
     import matplotlib.pyplot as plt
 
     if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
@@ -54,6 +55,7 @@ def show_figure(fig, results_dir, name: str, *, dpi: int = 120, **savefig_kwargs
 
 def _display_png(data: bytes) -> None:
     try:  # only inside a notebook kernel (IPython is there); scripts just save the file
+        # deferred on purpose: matplotlib loads slowly; only drawing needs it
         from IPython import get_ipython
         from IPython.display import Image, display
     except ImportError:

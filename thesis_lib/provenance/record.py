@@ -20,6 +20,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from thesis_lib import __version__
+
 from .atomic import write_json_atomic
 
 #: Distributions whose versions are recorded with every result.
@@ -56,7 +58,6 @@ def package_versions(names=TRACKED_PACKAGES) -> dict:
         except _md.PackageNotFoundError:
             versions[name] = None
     if versions.get("thesis_lib") is None:
-        from thesis_lib import __version__
         versions["thesis_lib"] = __version__
     return versions
 

@@ -60,6 +60,9 @@ def format_number(value, *, digits: int = 4) -> str:
 def _cell(value, fmt) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return MISSING
+    if isinstance(value, tuple) and not callable(fmt):
+        # a pair such as (thesis, ours): each part formatted alike, joined by " / "
+        return " / ".join(_cell(part, fmt) for part in value)
     if callable(fmt):
         text = fmt(value)
     elif fmt is not None:
@@ -95,7 +98,10 @@ def markdown_table(rows, columns=None, *, formats: Mapping | None = None,
     formats : mapping, optional
         ``{key or header: format}``, a format spec such as ``".3f"`` or a
         callable returning the cell text. Other numbers go through
-        :func:`format_number`; None and NaN show as :data:`MISSING`.
+        :func:`format_number`; None and NaN show as :data:`MISSING`. A tuple
+        value (e.g. ``(thesis, ours)``) shows its parts joined by ``" / "``,
+        each formatted as a cell of its own (unless the format is a callable,
+        which receives the whole tuple).
     caption, note : str, optional
         Bold line above the table, plain paragraph below it.
 
@@ -117,6 +123,13 @@ def markdown_table(rows, columns=None, *, formats: Mapping | None = None,
     | method | area fraction | components |
     |---|---:|---:|
     | k-means | 0.012 | 3 |
+    >>> print(markdown_table([("k-means", (0.026882, 0.01234)), ("GMM", (0.127514, None))],
+    ...                      ["method", "area (thesis / ours)"],
+    ...                      formats={"area (thesis / ours)": ".4f"}))
+    | method | area (thesis / ours) |
+    |---|---|
+    | k-means | 0.0269 / 0.0123 |
+    | GMM | 0.1275 / – |
     """
     rows = list(rows)
     formats = dict(formats or {})

@@ -49,12 +49,13 @@ from .series import (
     signal_cycles,
     write_series_yml,
 )
-from .writer import nexus_tree, write_scan
+from .writer import Acquisition, nexus_tree, write_scan
 
 __all__ = [
     "average_frames", "dichroic_stack", "double_difference", "reference_image", "shot_noise_std",
     "COMBINATIONS", "DEFAULT_MAPPING", "ScanFile", "nexus_tree", "pixel_validity", "read_scan",
-    "write_scan", "RobustNormaliser", "robust_normalise", "Series", "describe_series",
+    "write_scan", "Acquisition", "RobustNormaliser", "robust_normalise", "Series",
+    "describe_series",
     "read_series", "series_digest", "signal_cycles", "write_series_yml", "XMCDDataError",
     "CorruptFileError", "FrameShapeError",
     "InvalidFrameError", "MissingCombinationError", "MissingDatasetError", "NonFiniteFrameError",

@@ -234,10 +234,10 @@ def read_scan(path, mapping=None, *, load=True, nonfinite="raise", block_files=N
     Examples
     --------
     >>> import tempfile, pathlib, numpy as np
-    >>> from thesis_lib.xmcd.writer import write_scan
+    >>> from thesis_lib.xmcd.writer import Acquisition, write_scan
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "scan_00000.nxs"
     >>> frames = {hm: np.full((2, 4, 4), 100.0 + 10 * hm[0] * hm[1]) for hm in COMBINATIONS}
-    >>> _ = write_scan(p, frames, position_um=25.0, integration_s=6.0)
+    >>> _ = write_scan(p, frames, position_um=25.0, acquisition=Acquisition(integration_s=6.0))
     >>> scan = read_scan(p)
     >>> scan.position_um, scan.frames[(1, 1)].shape, bool(scan.valid.all())
     (25.0, (2, 4, 4), True)

@@ -54,14 +54,14 @@ import numpy as np
 import yaml
 
 from thesis_lib._npz import write_npz_deterministic
-from thesis_lib.provenance import write_json_atomic
+from thesis_lib.provenance import PROFILE_FILE, profile_section, write_json_atomic
 
 from .errors import UnknownSeriesError
 from .nexus import COMBINATIONS
 from .scene import DetectorScene, SceneParams
 from .series import write_series_yml
 from .tape import beam_average, recorded_tape
-from .writer import write_scan
+from .writer import Acquisition, write_scan
 
 MANIFEST = Path(__file__).resolve().parents[2] / "data_manifests" / "xmcd_table_5_2.yml"
 #: Bump when the generated data change for equal settings (invalidates caches).
@@ -163,16 +163,16 @@ def load_manifest(path=MANIFEST) -> dict:
     return specs
 
 
-def profile_settings(profile="quick", path=MANIFEST) -> dict:
-    """Detector size and readout settings of a manifest profile (``quick`` or ``full``)."""
-    profiles = yaml.safe_load(Path(path).read_text())["profiles"]
-    if profile not in profiles:
-        raise ValueError(f"unknown profile {profile!r} in {path}; choose one of {sorted(profiles)}")
-    return dict(profiles[profile])
+def profile_settings(profile="quick", *, profiles=PROFILE_FILE) -> dict:
+    """Detector size and readout settings of a book profile (section ``xmcd_phantom``)."""
+    return profile_section(profile, "xmcd_phantom", path=profiles)._asdict()
 
 
-def profile_config(profile="quick", path=MANIFEST, **overrides) -> PhantomConfig:
-    """:class:`PhantomConfig` of a manifest profile; every profile key must be a config field.
+def profile_config(profile="quick", *, profiles=PROFILE_FILE, **overrides) -> PhantomConfig:
+    """:class:`PhantomConfig` of a book profile; every profile key must be a config field.
+
+    The settings come from the ``xmcd_phantom`` section of the profile file
+    (:mod:`thesis_lib.provenance.profiles`); ``overrides`` replace any of them.
 
     Examples
     --------
@@ -180,11 +180,11 @@ def profile_config(profile="quick", path=MANIFEST, **overrides) -> PhantomConfig
     >>> cfg.detector, cfg.frames_per_acquisition
     (128, 1)
     """
-    settings = {**profile_settings(profile, path), **overrides}
+    settings = {**profile_settings(profile, profiles=profiles), **overrides}
     known = set(PhantomConfig.__dataclass_fields__)
     unknown = sorted(set(settings) - known)
     if unknown:
-        raise ValueError(f"{path}: profile {profile!r} sets unknown phantom parameter(s) "
+        raise ValueError(f"{profiles}: profile {profile!r} sets unknown phantom parameter(s) "
                          f"{unknown}; known: {sorted(known)}")
     return replace(PhantomConfig(), **settings)
 
@@ -320,13 +320,15 @@ class SyntheticSeries:
         c, spec = self.config, self.spec
         t0 = _dt.datetime(2022, 11, 15, 8) + _dt.timedelta(hours=self._key % 97)
         per_file = _dt.timedelta(seconds=4 * spec.integration_s * spec.repeats + 12)
+        acquisition = Acquisition(integration_s=spec.integration_s,
+                                  count_time_s=self.count_time_s, repeats=spec.repeats,
+                                  step_um=spec.step_um, beam_um=spec.beam_um)
         for t in range(self.n_files):
             path = folder / f"scan_{t:05d}.nxs"
             if path.exists():
                 continue
             write_scan(path, self.frames(t), position_um=self.positions_nominal_um[t],
-                       integration_s=spec.integration_s, count_time_s=self.count_time_s,
-                       repeats=spec.repeats, step_um=spec.step_um, beam_um=spec.beam_um,
+                       acquisition=acquisition,
                        pixel_mask=self.scene.pixel_mask, saturation_value=c.full_scale,
                        start_time=(t0 + t * per_file).isoformat(), compression=c.compression,
                        title=f"synthetic XMCD scan {spec.id} position {t}")
@@ -400,7 +402,7 @@ def write_phantom(out_dir, series="all", detector=128, seed=0, config=None, *, w
 
 
 def ensure_phantom(data_dir, profile="quick", seed=0, *, series="all", workers=None) -> Path:
-    """The synthetic acquisitions of a manifest profile under ``data_dir/xmcd/<profile>``.
+    """The synthetic acquisitions of a book profile under ``data_dir/xmcd/<profile>``.
 
     Generated on the first call and reused afterwards (finished series are
     skipped), so every chapter that needs XMCD data shares one cache. The

@@ -79,11 +79,12 @@ def read_series(path, layout=None, *, nonfinite="raise", meta=None) -> Series:
     Examples
     --------
     >>> import tempfile, pathlib, numpy as np
-    >>> from thesis_lib.xmcd import write_scan, COMBINATIONS
+    >>> from thesis_lib.xmcd import Acquisition, write_scan, COMBINATIONS
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> for t in range(3):
     ...     _ = write_scan(d / f"scan_{t}.nxs", {hm: np.ones((1, 4, 4)) for hm in COMBINATIONS},
-    ...                    position_um=25.0 * t, integration_s=6.0, step_um=25.0)
+    ...                    position_um=25.0 * t,
+    ...                    acquisition=Acquisition(integration_s=6.0, step_um=25.0))
     >>> _ = write_series_yml(d, {"tape_speed_m_s": 0.381, "test_tone_hz": 261.0})
     >>> read_series(d).positions_um.tolist()
     [0.0, 25.0, 50.0]

@@ -121,6 +121,8 @@ def standin_tape(signal_hz, duration, tape_speed, *, start_um=0.0, level=0.8, dr
 
 @functools.lru_cache(maxsize=4)
 def _emulator(tape_speed):
+    # deferred on purpose: the emulator's numba kernels load in seconds; only the emulated tape
+    # source needs them
     from thesis_lib.emulator import Emulator, EmulatorParams
 
     # Four points per segment: at fast tape speeds the bias wavelength approaches the

@@ -13,6 +13,7 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
@@ -25,9 +26,35 @@ from .frames import COMBINATIONS, open_h5
 from .nexus import _text
 
 
-def write_scan(path, frames, *, position_um, integration_s, count_time_s=None, repeats=1,
-               step_um=None, beam_um=None, pixel_mask=None, saturation_value=None,
-               dtype=None, title="XMCD scan position", start_time=None, compression=None) -> Path:
+@dataclass(frozen=True)
+class Acquisition:
+    """How a series was acquired: what the beamline records beside every scan position.
+
+    Attributes
+    ----------
+    integration_s : float
+        Integration time per polarisation (s).
+    count_time_s : float, optional
+        Exposure of one detector frame (s), when an integration is read out as
+        several frames.
+    repeats : int
+        Acquisitions per position.
+    step_um : float, optional
+        Nominal step between scan positions (um).
+    beam_um : (float, float), optional
+        Beam full width at half maximum, X and Y (um).
+    """
+
+    integration_s: float
+    count_time_s: float | None = None
+    repeats: int = 1
+    step_um: float | None = None
+    beam_um: tuple | None = None
+
+
+def write_scan(path, frames, *, position_um, acquisition: Acquisition, pixel_mask=None,
+               saturation_value=None, dtype=None, title="XMCD scan position", start_time=None,
+               compression=None) -> Path:
     """Write one scan position in the layout of this module (atomically).
 
     Parameters
@@ -36,14 +63,19 @@ def write_scan(path, frames, *, position_um, integration_s, count_time_s=None, r
         Output file; written under a temporary name, then renamed.
     frames : dict
         ``{(h, m): array (n_frames, H, W)}`` for the four combinations.
-    position_um, integration_s, count_time_s, repeats, step_um, beam_um
-        Metadata as recorded by the beamline (``beam_um`` = (X, Y) FWHM).
+    position_um : float
+        Sample position of this scan (um), as recorded by the beamline.
+    acquisition : Acquisition
+        Integration, frame exposure, repeats, nominal step and beam of the series.
     pixel_mask : ndarray (H, W), optional
         NeXus pixel-mask bits; zero means a good pixel.
     saturation_value : float, optional
         Detector full scale; pixels at or above it are flagged on reading.
     dtype : numpy dtype, optional
         Storage type of the frames (default: that of the arrays).
+    title, start_time : str, optional
+        ``/entry/title``; ``/entry/start_time`` (not written when None, so equal
+        inputs give equal bytes).
     compression : str, optional
         h5py compression filter (e.g. ``"gzip"``), with byte shuffling.
 
@@ -62,6 +94,7 @@ def write_scan(path, frames, *, position_um, integration_s, count_time_s=None, r
                               f"(n_frames, H, W) shape, got {[s.shape for s in stacks]}")
     data = np.stack(stacks).astype(dtype or stacks[0].dtype, copy=False)
     filters = {"compression": compression, "shuffle": True} if compression else {}
+    acq = acquisition
     with atomic_path(path) as tmp, h5py.File(tmp, "w", track_order=True) as h5:
         h5.attrs.update({"NX_class": "NXroot", "default": "entry", "creator": "thesis_lib.xmcd"})
         entry = _group(h5, "entry", "NXentry", default="data")
@@ -71,25 +104,25 @@ def write_scan(path, frames, *, position_um, integration_s, count_time_s=None, r
         inst = _group(entry, "instrument", "NXinstrument")
         src = _group(inst, "source", "NXsource")
         src["name"], src["probe"] = "synchrotron", "x-ray"
-        if beam_um is not None:
-            _field(_group(inst, "beam", "NXbeam"), "size", np.asarray(beam_um, float), "um")
+        if acq.beam_um is not None:
+            _field(_group(inst, "beam", "NXbeam"), "size", np.asarray(acq.beam_um, float), "um")
         det = _group(inst, "detector", "NXdetector")
         det.create_dataset("data", data=data, chunks=(1, 1) + data.shape[2:], **filters)
         det["data"].attrs["units"] = "counts"
         det["helicity"] = np.array([h for h, _ in COMBINATIONS], np.int8)
         det["magnetisation"] = np.array([m for _, m in COMBINATIONS], np.int8)
-        _field(det, "integration_time", float(integration_s), "s")
-        if count_time_s is not None:
-            _field(det, "count_time", float(count_time_s), "s")
-        det["repeats"] = int(repeats)
+        _field(det, "integration_time", float(acq.integration_s), "s")
+        if acq.count_time_s is not None:
+            _field(det, "count_time", float(acq.count_time_s), "s")
+        det["repeats"] = int(acq.repeats)
         if pixel_mask is not None:
             det["pixel_mask"] = np.asarray(pixel_mask, np.uint32)
         if saturation_value is not None:
             det["saturation_value"] = saturation_value
         sample = _group(entry, "sample", "NXsample")
         _field(sample, "x_translation", float(position_um), "um")
-        if step_um is not None:
-            _field(sample, "x_step", float(step_um), "um")
+        if acq.step_um is not None:
+            _field(sample, "x_step", float(acq.step_um), "um")
         nxdata = _group(entry, "data", "NXdata", signal="data")
         nxdata.attrs["axes"] = ["helicity", ".", ".", "."]
         nxdata.attrs["helicity_indices"] = 0
@@ -106,7 +139,7 @@ def nexus_tree(path) -> list[str]:
     >>> from thesis_lib.xmcd.nexus import COMBINATIONS
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.nxs"
     >>> _ = write_scan(p, {hm: np.zeros((1, 2, 2)) + 1 for hm in COMBINATIONS},
-    ...                position_um=0.0, integration_s=2.0)
+    ...                position_um=0.0, acquisition=Acquisition(integration_s=2.0))
     >>> nexus_tree(p)[1]
     '/entry  [NXentry]'
     """
