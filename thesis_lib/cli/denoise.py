@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from thesis_lib._paths import UNET_RELEASE as RELEASE_CHECKPOINT
+
 from ._checks import check_output, float_range, int_range
 
 
 def register(subparsers):
-    # deferred on purpose: `thesis --help` imports every verb module; the library loads in seconds
-    from thesis_lib.denoise.checkpoint import RELEASE_CHECKPOINT
-
     p = subparsers.add_parser(
         "denoise", help="denoise an audio file with the U-Net (any rate, channels, length)",
         description="Denoise IN and write OUT (float32 WAV) at IN's sample rate, length and "

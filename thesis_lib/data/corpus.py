@@ -44,6 +44,7 @@ import yaml
 from tqdm import tqdm
 
 from thesis_lib._digest import file_sha256
+from thesis_lib._paths import MANIFESTS
 from thesis_lib.provenance import write_json_atomic
 
 from .audio import write_wav
@@ -358,7 +359,7 @@ def _soundfont_digest():
 
 
 
-DEFAULT_MANIFEST = Path(__file__).resolve().parents[2] / "data_manifests" / "corpus.yml"
+DEFAULT_MANIFEST = MANIFESTS / "corpus.yml"
 
 
 def check_corpus(out_dir, manifest=DEFAULT_MANIFEST) -> dict:

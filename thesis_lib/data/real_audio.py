@@ -30,7 +30,9 @@ import soundfile as sf
 import yaml
 from scipy.signal import resample_poly
 
-DEFAULT_MANIFEST = Path(__file__).resolve().parents[2] / "data_manifests" / "real_audio.yml"
+from thesis_lib._paths import MANIFESTS
+
+DEFAULT_MANIFEST = MANIFESTS / "real_audio.yml"
 SPLITS = ("train", "val", "test", "excluded")
 
 

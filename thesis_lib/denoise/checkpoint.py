@@ -21,17 +21,16 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from thesis_lib._paths import SPECTRAL_RELEASE as SPECTRAL_RELEASE  # re-exported
+from thesis_lib._paths import UNET_RELEASE
 from thesis_lib.provenance import atomic_path
 
 from .release_net import ReleaseNet, ReleaseNetConfig, is_release_config
 from .spectral_net import SpectralNet, SpectralNetConfig, is_spectral_config
 from .unet import UNet1d, UNetConfig
 
-_MODELS = Path(__file__).resolve().parents[2] / "data_manifests" / "models"
 #: The thesis-architecture U-Net release (GPU-trained), scored in the reproduction chapters.
-RELEASE_CHECKPOINT = _MODELS / "unet_release.pt"
-#: The spectral release network (CPU-trained), the default of ``thesis denoise``.
-SPECTRAL_RELEASE = _MODELS / "spectral_release.pt"
+RELEASE_CHECKPOINT = UNET_RELEASE
 
 _REQUIRED = ("model_config", "state_dict")
 

@@ -27,10 +27,12 @@ from pathlib import Path
 
 import yaml
 
+from thesis_lib._paths import MANIFESTS
+
 __all__ = ["PROFILE_FILE", "load_profiles", "profile_names", "profile_section"]
 
 #: The profile file of the book.
-PROFILE_FILE = Path(__file__).resolve().parents[2] / "data_manifests" / "profiles.yml"
+PROFILE_FILE = MANIFESTS / "profiles.yml"
 
 
 def _kind(value) -> str | None:

@@ -28,9 +28,11 @@ from pathlib import Path
 
 import yaml
 
+from thesis_lib._paths import MANIFESTS
+
 from .record import read_results
 
-DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / "data_manifests" / "thesis_reference.yml"
+DEFAULT_REFERENCE = MANIFESTS / "thesis_reference.yml"
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ import numpy as np
 import yaml
 
 from thesis_lib._npz import write_npz_deterministic
+from thesis_lib._paths import MANIFESTS
 from thesis_lib.provenance import PROFILE_FILE, profile_section, write_json_atomic
 
 from .errors import UnknownSeriesError
@@ -63,7 +64,7 @@ from .series import write_series_yml
 from .tape import beam_average, recorded_tape
 from .writer import Acquisition, write_scan
 
-MANIFEST = Path(__file__).resolve().parents[2] / "data_manifests" / "xmcd_table_5_2.yml"
+MANIFEST = MANIFESTS / "xmcd_table_5_2.yml"
 #: Bump when the generated data change for equal settings (invalidates caches).
 PHANTOM_VERSION = 4   # 3: tape written with 4 points per segment; 4: shifts from the reference
 _MARKER = ".phantom.json"
