@@ -58,16 +58,16 @@ class RecipeConfig:
     """Everything that shapes a release run; stored in its checkpoints."""
 
     minutes: float = 90.0            #: training time the schedule spans
-    batch_size: int = 16
-    crop: int = 65_536               #: samples per training crop (1.49 s, 256 STFT frames)
-    lr: float = 1e-3
-    warmup_steps: int = 200
+    batch_size: int = 4              #: small batches: on CPU the number of updates limits
+    crop: int = 32_768               #: samples per training crop (0.74 s, 128 STFT frames)
+    lr: float = 2e-3
+    warmup_steps: int = 50
     min_lr_ratio: float = 0.02
     weight_decay: float = 1e-5
     grad_clip: float = 1.0
     pool_size: int = 96
     clip_seconds: float = 3.0
-    refresh: int = 8                 #: clips redrawn every ``refresh_every`` steps
+    refresh: int = 3                 #: clips redrawn every ``refresh_every`` steps
     refresh_every: int = 10
     excerpts_per_track: int = 2      #: random 30-s stretches of each source track kept in memory
     inference_chunk: int = 65_536    #: overlap-add chunk of the exported model
