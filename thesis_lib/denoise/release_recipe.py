@@ -45,9 +45,8 @@ from thesis_lib import metrics
 from .checkpoint import build_network, read_checkpoint, save_checkpoint
 from .loss import AuralLoss, ReleaseLoss
 from .onthefly import DegradationPool, ParamRanges
-from .oracle import fixed_filter_response
 from .release_net import ReleaseNetConfig
-from .spectral_net import SpectralNet, SpectralNetConfig
+from .spectral_net import SpectralNetConfig
 from .train import StopFlag, apply_gradients, pick_device
 
 RATE = 44_100
@@ -193,12 +192,6 @@ def train_release(config: RecipeConfig, sources, val_pairs, out_dir, *, device=N
                            clip_samples=int(config.clip_seconds * RATE), rate=RATE,
                            ranges=ranges, seed=config.seed, generation=state["generation"])
     log(f"[release] pool of {config.pool_size} clips built in {time.monotonic() - t0:.0f} s")
-    if state["step"] == 0 and isinstance(model, SpectralNet):
-        # start the inverse filter at the best fixed filter of the first pool (see
-        # SpectralNet.set_frequency_response for why not at 1)
-        model.set_frequency_response(fixed_filter_response(
-            zip(pool.ys, pool.xs, strict=True), n_fft=model.config.n_fft))
-        log("[release] fixed filter initialised from the first pool")
     loss_fn = ReleaseLoss(config.si_sdr_weight) if config.si_sdr_weight else AuralLoss()
     amp = device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=amp)

@@ -193,13 +193,14 @@ class SpectralNet(nn.Module):
         return freqs, gains
 
     def set_frequency_response(self, response) -> None:
-        """Set the learned fixed filter ``H`` (one complex gain per bin), e.g. as a starting point.
+        """Set the learned fixed filter ``H`` (one complex gain per bin).
 
-        The release recipe starts it at the least-squares fixed filter of its first
-        pool of training pairs (:func:`~thesis_lib.denoise.oracle.fixed_filter_response`):
-        Adam moves each gain by at most about the learning rate per step, so a filter
-        that must fall by orders of magnitude above the noise floor and turn its
-        phase by a radian would take thousands of steps to get there from 1.
+        Notes
+        -----
+        The release recipe leaves ``H`` at 1: the least-squares fixed filter of a
+        pool of randomised training pairs averages over noisier, blurrier draws
+        than the default emulator makes, cuts far too much above a few kHz, and a
+        network started there begins below the degraded input it should improve.
         """
         response = np.asarray(response)
         if response.shape != (self.config.bins,):
