@@ -25,7 +25,7 @@ def main() -> dict:
     parser.add_argument("--models", default="build/data/task3/models_quick_seed0/models.pt")
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--samples", type=int, default=8)
-    parser.add_argument("--steps", type=int, default=25)
+    parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
     _common.add_out_argument(parser)
     args = parser.parse_args()
