@@ -19,7 +19,7 @@ from thesis_lib.metrics import lsd, si_sdr
 
 from ._signal import to_rate
 from .draws import RATE, ClipDraws, fit_length
-from .misfit import MisfitReference, misfit_score
+from .misfit import MisfitReference, misfit_score, roc_auc
 from .posterior import (
     ConformalScale,
     coverage,
@@ -298,3 +298,26 @@ def misfit_reference(surrogate, denoiser, clips, emulator, *, gen_rate: int, dra
         rows += [observe(v)["features"] for v in ys]
     rows = np.array(rows)
     return MisfitReference.fit(rows), rows
+
+
+def misfit_table(stats: dict, reference: MisfitReference) -> tuple[dict, list[dict]]:
+    """Scores of every population and one row per foreign chain with its ROC AUCs.
+
+    ``stats`` comes from :func:`misfit_statistics`. Each row holds the chain's recording
+    count, the AUC of the residual-shape score (``reference``'s Mahalanobis distance), of
+    the two-sided |log mean r²| and of the one-sided NLL excess, and the chain's lowest
+    shape score. Returns ``(scores per population, rows)``.
+    """
+    scores = {name: reference.score([v["features"] for v in vals])
+              for name, vals in stats.items()}
+    emulator = stats["emulator"]
+
+    def auc(key, name):
+        return roc_auc([v[key] for v in stats[name]], [v[key] for v in emulator])
+
+    rows = [{"chain": name, "n": len(scores[name]),
+             "auc": roc_auc(scores[name], scores["emulator"]),
+             "auc_r2": auc("score", name), "auc_excess": auc("excess", name),
+             "min_score": float(np.min(scores[name]))}
+            for name in stats if name != "emulator"]
+    return scores, rows
