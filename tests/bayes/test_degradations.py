@@ -12,7 +12,7 @@ from thesis_lib.bayes.degradations import (
     reverb_ir,
     tpdf_quantise,
 )
-from thesis_lib.bayes.misfit import misfit_score, roc_auc
+from thesis_lib.bayes.misfit import MisfitReference, misfit_score, residual_features, roc_auc
 from thesis_lib.bayes.surrogate import Surrogate
 
 RATE = 48_000
@@ -93,3 +93,37 @@ def test_roc_auc_of_overlapping_gaussians_matches_closed_form():
     rng = np.random.default_rng(1)
     auc = roc_auc(rng.standard_normal(4000) + 1, rng.standard_normal(4000))
     assert abs(auc - 0.7602) < 0.02
+
+
+def test_residual_features_of_white_unit_noise_are_near_zero_and_see_colour_and_tails():
+    rng = np.random.default_rng(4)
+    white = residual_features(rng.standard_normal(32_000))
+    # over 30 seeds: |band log power| ≤ 0.11, |kurtosis| ≤ 0.06, |lag-one| ≤ 0.012
+    assert np.all(np.abs(white[:8]) < 0.2) and abs(white[8]) < 0.15 and abs(white[9]) < 0.03
+    coloured = residual_features(np.convolve(rng.standard_normal(32_000), [1.0, 1.0], "same"))
+    # |1 + e^{-iω}|² = 4 at DC, 0 at π (30 seeds: band 0 ≥ 1.25, band 7 ≤ −3.0)
+    assert coloured[0] > 1.0 and coloured[7] < -2
+    assert abs(coloured[9] - 0.5) < 0.03    # lag-one correlation of an MA(1) (±0.009)
+    heavy = residual_features(rng.laplace(size=32_000))
+    assert abs(heavy[8] - 3.0) < 1.0      # excess kurtosis of a Laplace law (2.7–3.3, 40 seeds)
+
+
+def test_misfit_reference_fitted_on_the_model_alone_separates_a_foreign_population():
+    # planted: "emulator" residuals are unit white noise; the foreign ones are white noise
+    # with a 2× larger high band — the reference never sees them
+    rng = np.random.default_rng(5)
+
+    def foreign(n):
+        r = rng.standard_normal(n)
+        hp = np.convolve(rng.standard_normal(n), [0.5, -0.5], "same")
+        return r + hp
+
+    ref = MisfitReference.fit([residual_features(rng.standard_normal(8000)) for _ in range(40)])
+    own = ref.score([residual_features(rng.standard_normal(8000)) for _ in range(20)])
+    other = ref.score([residual_features(foreign(8000)) for _ in range(20)])
+    assert roc_auc(other, own) == 1.0
+    # a new emulator-like residual scores about the feature count (11): medians 8.8–13.9
+    # over 10 seeds
+    assert 3 < np.median(own) < 30
+    with pytest.raises(ValueError, match="at least three"):
+        MisfitReference.fit(np.zeros((2, 11)))

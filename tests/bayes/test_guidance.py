@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from thesis_lib.bayes.diffusion import Schedule, sample_prior
-from thesis_lib.bayes.guidance import LinearGaussian, guided_sample
+from thesis_lib.bayes.guidance import GuidanceSettings, LinearGaussian, guided_sample
 
 torch.set_num_threads(1)
 
@@ -57,7 +57,8 @@ def assert_matches_gaussian(samples, mean, cov, z=4.5):
 def test_exact_guidance_reproduces_closed_form_posterior():
     gen = torch.Generator().manual_seed(0)
     samples = guided_sample(analytic_eps, SCHEDULE, LinearGaussian(A, NOISE_VAR), Y,
-                            shape=(4000, 3), steps=1000, mode="exact", x0_var=x0_cov,
+                            shape=(4000, 3), settings=GuidanceSettings(1000, mode="exact"),
+                            x0_var=x0_cov,
                             generator=gen, dtype=torch.float64)
     mean, cov = closed_form_posterior()
     assert_matches_gaussian(samples, mean, cov)
@@ -74,7 +75,7 @@ def test_dropping_the_x0_covariance_makes_the_posterior_over_confident():
     # large t: with ζ = 1 the samples' spread is markedly below the exact posterior's
     gen = torch.Generator().manual_seed(2)
     samples = guided_sample(analytic_eps, SCHEDULE, LinearGaussian(A, NOISE_VAR), Y,
-                            shape=(4000, 3), steps=1000, mode="exact",
+                            shape=(4000, 3), settings=GuidanceSettings(1000, mode="exact"),
                             x0_var=lambda t: torch.zeros(3, dtype=torch.float64),
                             generator=gen, dtype=torch.float64)
     _, cov = closed_form_posterior()
@@ -83,7 +84,8 @@ def test_dropping_the_x0_covariance_makes_the_posterior_over_confident():
 
 
 def test_same_seed_same_samples_and_different_seed_differs():
-    kw = {"shape": (8, 3), "steps": 50, "mode": "dps", "zeta": 0.5, "dtype": torch.float64}
+    kw = {"shape": (8, 3), "settings": GuidanceSettings(50, mode="dps", zeta=0.5),
+          "dtype": torch.float64}
     lik = LinearGaussian(A, NOISE_VAR)
     def run(seed):
         gen = torch.Generator().manual_seed(seed)
@@ -101,8 +103,9 @@ def test_x0_mode_with_identity_observation_moves_towards_the_data():
     y = torch.tensor([[2.0, -1.0, 1.5]], dtype=torch.float64)
     lik = LinearGaussian(eye, 0.05)
     gen = torch.Generator().manual_seed(3)
-    samples = guided_sample(analytic_eps, SCHEDULE, lik, y, shape=(2000, 3), steps=200,
-                            mode="x0", x0_var=lambda t: torch.diagonal(x0_cov(t)),
+    samples = guided_sample(analytic_eps, SCHEDULE, lik, y, shape=(2000, 3),
+                            settings=GuidanceSettings(200, mode="x0"),
+                            x0_var=lambda t: torch.diagonal(x0_cov(t)),
                             generator=gen, dtype=torch.float64)
     prec = torch.linalg.inv(COV) + eye / 0.05
     exact = torch.linalg.solve(prec, torch.linalg.solve(COV, MEAN) + y[0] / 0.05)
@@ -111,7 +114,9 @@ def test_x0_mode_with_identity_observation_moves_towards_the_data():
 
 @pytest.mark.parametrize("bad", [{"shape": (0, 3)}, {"mode": "magic"}, {"steps": 0}])
 def test_bad_sampler_options_raise_clear_errors(bad):
-    kw = {"shape": (2, 3), "steps": 5, "mode": "dps"}
+    kw = {"steps": 5, "mode": "dps"}
+    shape = bad.pop("shape", (2, 3))
     kw.update(bad)
     with pytest.raises(ValueError, match="K ≥ 1|mode|at least one step"):
-        guided_sample(analytic_eps, SCHEDULE, LinearGaussian(A, NOISE_VAR), Y, **kw)
+        guided_sample(analytic_eps, SCHEDULE, LinearGaussian(A, NOISE_VAR), Y, shape=shape,
+                      settings=GuidanceSettings(**kw))

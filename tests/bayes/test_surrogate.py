@@ -136,3 +136,22 @@ def test_fisher_scoring_guidance_drops_only_the_variance_term_of_eq_7_54():
     second = torch.einsum("t,tk->k", d_s.flatten(), jac_s.reshape(16, 16))
     torch.testing.assert_close(fisher.flatten(), first)
     torch.testing.assert_close(full.flatten(), first + second)
+
+
+def test_one_pass_terms_and_curvature_equal_the_two_separate_calls():
+    # the "x0" guidance step reads NLL, its gradient and the curvature from one forward
+    # pass; they must equal terms() and curvature() evaluated separately
+    torch.manual_seed(0)
+    net = Surrogate(width=4, depth=2, fir=5).eval()
+    for p in net.parameters():
+        p.requires_grad_(False)
+    lik = SurrogateLikelihood(net)
+    x = (0.3 * torch.randn(2, 1, 64)).requires_grad_(True)
+    y = 0.3 * torch.randn(1, 1, 64)
+    nll_a, curv_a = lik.terms_and_curvature(x, y)
+    (grad_a,) = torch.autograd.grad(nll_a.sum(), x)
+    nll_b, _ = lik.terms(x, y)
+    (grad_b,) = torch.autograd.grad(nll_b.sum(), x)
+    assert torch.allclose(nll_a, nll_b, rtol=1e-6)
+    assert torch.allclose(grad_a, grad_b, rtol=1e-5, atol=1e-7)
+    assert torch.allclose(curv_a, lik.curvature(x.detach()), rtol=1e-6)

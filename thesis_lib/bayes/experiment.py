@@ -18,9 +18,15 @@ import torch
 from thesis_lib.metrics import lsd, si_sdr
 
 from ._signal import to_rate
-from .draws import RATE, ClipDraws
-from .misfit import misfit_score
-from .posterior import coverage, crps_ensemble, spread_skill, tile_rank_correlation
+from .draws import RATE, ClipDraws, fit_length
+from .misfit import MisfitReference, misfit_score, roc_auc
+from .posterior import (
+    ConformalScale,
+    coverage,
+    crps_ensemble,
+    spread_skill,
+    tile_rank_correlation,
+)
 from .restore import load_models, save_models
 from .training import train_prior, train_surrogate
 
@@ -155,6 +161,47 @@ def mean_ci95(values) -> tuple[float, float]:
     return float(v.mean()), float(t.ppf(0.975, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size))
 
 
+SUMMARY_KEYS = ("lsd_db", "coverage", "coverage_conformal", "crps", "spread_skill",
+                "tile_rank_corr", "runtime_s_per_s")
+
+
+def summarise_methods(rows, methods) -> dict:
+    """Per method: mean SI-SDR with its 95 % interval, clip count and mean of each score.
+
+    A score a method does not have (e.g. coverage of a point estimate) is ``None``.
+    """
+    summary = {}
+    for name in methods:
+        picked = [r for r in rows if r["method"] == name]
+        if not picked:
+            raise ValueError(f"no evaluated clips for method {name!r}")
+        m, ci = mean_ci95([r["si_sdr_db"] for r in picked])
+        summary[name] = {"si_sdr_db": m, "si_sdr_ci95": ci, "n_clips": len(picked),
+                         **{key: (float(np.mean([r[key] for r in picked]))
+                                  if key in picked[0] else None) for key in SUMMARY_KEYS}}
+    return summary
+
+
+def recalibrate(val_rows, test_rows, methods, *, level: float = 0.9) -> dict:
+    """Fit a split-conformal scale per posterior method on ``val_rows``; score ``test_rows``.
+
+    Each test row of a method gains ``coverage_conformal``, the coverage of the rescaled
+    ``level`` interval. Returns ``{method: ConformalScale}``.
+    """
+    scales = {}
+    for name in methods:
+        val = [r for r in val_rows if r["method"] == name]
+        scales[name] = ConformalScale.fit([r["clean"] for r in val],
+                                          [r["samples"].mean(0) for r in val],
+                                          [r["samples"].std(0, ddof=1) for r in val],
+                                          level=level)
+        for r in (r for r in test_rows if r["method"] == name):
+            s = r["samples"]
+            r["coverage_conformal"] = scales[name].coverage(r["clean"], s.mean(0),
+                                                            s.std(0, ddof=1))
+    return scales
+
+
 def evaluate_clips(clips, restorers: dict, denoiser, *, split: str, excerpt_samples: int,
                    gen_rate: int, seed: int = 0) -> list[dict]:
     """Score the degraded input, the supervised denoiser and every restorer on ``clips``.
@@ -190,24 +237,87 @@ def evaluate_clips(clips, restorers: dict, denoiser, *, split: str, excerpt_samp
     return rows
 
 
-def misfit_statistics(surrogate, denoiser, clips, chains: dict, *, gen_rate: int,
-                      seed: int = 0) -> dict:
-    """Misfit scores of emulator outputs and of the clean clips through each foreign chain.
-
-    The clean signal of an observation is estimated by ``denoiser``; a foreign output is
-    rescaled to the emulator output's RMS, so that level alone does not give it away.
-    Returns ``{"emulator" | chain name: [misfit_score dict per clip]}``.
-    """
+def _observer(surrogate, denoiser, gen_rate: int):
+    """``y48 ↦ misfit_score`` with the clean signal estimated by ``denoiser``."""
     def observe(y48):
         x16 = to_rate(denoiser(y48, gen_rate), gen_rate, RATE)
         y16 = to_rate(y48, gen_rate, RATE)
         n = min(x16.size, y16.size)
         return misfit_score(surrogate, y16[:n], x16[:n])
+    return observe
 
-    stats = {"emulator": [observe(y) for _, y, _ in clips]}
-    for name, chain in chains.items():
-        stats[name] = []
-        for i, (_, y, x) in enumerate(clips):
-            f = chain(x, gen_rate, seed=seed + i)
-            stats[name].append(observe(f * np.sqrt(np.mean(y ** 2) / np.mean(f ** 2))))
+
+def _draw_seeds(seed: int, clip: int, draws: int) -> list[int]:
+    return [int(s) for s in np.random.SeedSequence([seed, 7919, clip]).generate_state(draws)]
+
+
+def misfit_statistics(surrogate, denoiser, clips, chains: dict, *, gen_rate: int,
+                      emulator=None, draws: int = 0, seed: int = 0) -> dict:
+    """Misfit scores of emulator outputs and of the clean clips through each foreign chain.
+
+    The clean signal of an observation is estimated by ``denoiser``; a foreign output is
+    rescaled to the emulator output's RMS, so that level alone does not give it away.
+    With ``emulator`` and ``draws`` > 0, every clip adds ``draws`` fresh emulator outputs
+    to the emulator population and ``draws`` further seeds of every chain to its population.
+    Returns ``{"emulator" | chain name: [misfit_score dict per recording]}``.
+    """
+    observe = _observer(surrogate, denoiser, gen_rate)
+    stats = {"emulator": [], **{name: [] for name in chains}}
+    for i, (_, y, x) in enumerate(clips):
+        extra = _draw_seeds(seed, i, draws) if emulator is not None and draws else []
+        ys = [y]
+        if extra:
+            clip = ClipDraws(emulator, x, gen_rate)
+            ys += [fit_length(clip.emulate(s), y.size) for s in extra]
+        stats["emulator"] += [observe(v) for v in ys]
+        rms = np.sqrt(np.mean(y ** 2))
+        for name, chain in chains.items():
+            for k in range(1 + len(extra)):
+                f = chain(x, gen_rate, seed=seed + i + 1000 * k)
+                stats[name].append(observe(f * rms / np.sqrt(np.mean(f ** 2))))
     return stats
+
+
+def misfit_reference(surrogate, denoiser, clips, emulator, *, gen_rate: int, draws: int = 3,
+                     seed: int = 0) -> tuple[MisfitReference, np.ndarray]:
+    """Fit the misfit reference on emulator outputs of ``clips`` only.
+
+    Uses each clip's stored emulator output and ``draws`` fresh ones (seeds distinct from
+    those of :func:`misfit_statistics`); no foreign chain is involved. Returns the
+    reference and the feature rows it was fitted on.
+    """
+    if emulator.params.output_rate != gen_rate:
+        raise ValueError(f"the emulator writes at {emulator.params.output_rate} Hz but the "
+                         f"clips are at {gen_rate} Hz; build it with output_rate={gen_rate}")
+    observe = _observer(surrogate, denoiser, gen_rate)
+    rows = []
+    for i, (_, y, x) in enumerate(clips):
+        clip = ClipDraws(emulator, x, gen_rate)
+        ys = [y] + [fit_length(clip.emulate(s), y.size)
+                    for s in _draw_seeds(seed + 1, i, draws)]
+        rows += [observe(v)["features"] for v in ys]
+    rows = np.array(rows)
+    return MisfitReference.fit(rows), rows
+
+
+def misfit_table(stats: dict, reference: MisfitReference) -> tuple[dict, list[dict]]:
+    """Scores of every population and one row per foreign chain with its ROC AUCs.
+
+    ``stats`` comes from :func:`misfit_statistics`. Each row holds the chain's recording
+    count, the AUC of the residual-shape score (``reference``'s Mahalanobis distance), of
+    the two-sided |log mean r²| and of the one-sided NLL excess, and the chain's lowest
+    shape score. Returns ``(scores per population, rows)``.
+    """
+    scores = {name: reference.score([v["features"] for v in vals])
+              for name, vals in stats.items()}
+    emulator = stats["emulator"]
+
+    def auc(key, name):
+        return roc_auc([v[key] for v in stats[name]], [v[key] for v in emulator])
+
+    rows = [{"chain": name, "n": len(scores[name]),
+             "auc": roc_auc(scores[name], scores["emulator"]),
+             "auc_r2": auc("score", name), "auc_excess": auc("excess", name),
+             "min_score": float(np.min(scores[name]))}
+            for name in stats if name != "emulator"]
+    return scores, rows

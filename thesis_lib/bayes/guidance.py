@@ -30,6 +30,7 @@ at the start of the reverse process, β* at its end.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 
@@ -76,11 +77,48 @@ def enhancement_weight(beta_star: float, t: int, steps: int) -> float:
     return float(beta_star) * (1.0 - t / steps)
 
 
-def guided_sample(eps_fn, schedule: Schedule, likelihood, y, *, shape, steps: int,
-                  mode: str = "dps", zeta: float = 1.0, eta: float = 1.0, x0_var=None,
-                  enhancement=None, beta_star: float = 0.0, x_init=None,
-                  t_start: int | None = None, clip_x0: float | None = None, generator=None,
-                  dtype=torch.float32, progress=None) -> torch.Tensor:
+@dataclass(frozen=True)
+class GuidanceSettings:
+    """How the reverse process is run and guided (the options of :func:`guided_sample`).
+
+    Parameters
+    ----------
+    steps : int
+        Number of reverse steps (a subsequence of the schedule's times).
+    mode : {"exact", "dps", "x0"}
+        How the likelihood gradient enters (see the module notes).
+    zeta : float
+        Guidance strength (1 for ``"exact"``).
+    eta : float
+        1 for ancestral (DDPM) steps, 0 for deterministic DDIM steps.
+    beta_star : float
+        Final enhancement weight β* (eq. 7.57).
+    t_start : int, optional
+        First time of the reverse process (default: the schedule's last); a warm start
+        noises its initial estimate to this time.
+    clip_x0 : float, optional
+        Bound on |x̂_0| before guidance (see :class:`~thesis_lib.bayes.diffusion.Prior`);
+        none by default, which the exactness tests require.
+    """
+
+    steps: int
+    mode: str = "dps"
+    zeta: float = 1.0
+    eta: float = 1.0
+    beta_star: float = 0.0
+    t_start: int | None = None
+    clip_x0: float | None = None
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ValueError(f"guidance mode must be one of {MODES}, got {self.mode!r}")
+        if int(self.steps) < 1:
+            raise ValueError(f"the sampler needs at least one step, got steps={self.steps}")
+
+
+def guided_sample(eps_fn, schedule: Schedule, likelihood, y, *, shape,
+                  settings: GuidanceSettings, x0_var=None, enhancement=None, x_init=None,
+                  generator=None, dtype=torch.float32, progress=None) -> torch.Tensor:
     """Draw ``shape[0]`` posterior samples given observation ``y``.
 
     Parameters
@@ -92,74 +130,77 @@ def guided_sample(eps_fn, schedule: Schedule, likelihood, y, *, shape, steps: in
     likelihood : object
         Has ``terms(x, y, x_var) -> (nll, squared whitened residual)`` per batch item and
         ``curvature(x)`` (the ``"x0"`` mode's Gauss–Newton scale), e.g. :class:`LinearGaussian`
-        or :class:`thesis_lib.bayes.surrogate.SurrogateLikelihood`.
+        or :class:`thesis_lib.bayes.surrogate.SurrogateLikelihood`. An optional
+        ``terms_and_curvature(x, y)`` returning both from one evaluation is used by the
+        ``"x0"`` mode when present (it spares a forward pass per step).
     y : tensor
         The observation (broadcast over the batch).
     shape : tuple
         Shape of the batch of samples, ``(K, …)``.
-    steps : int
-        Number of reverse steps (a subsequence of the schedule's times).
-    mode : {"exact", "dps", "x0"}
-        How the likelihood gradient enters (see the module notes).
-    zeta : float
-        Guidance strength (1 for ``"exact"``).
-    eta : float
-        1 for ancestral (DDPM) steps, 0 for deterministic DDIM steps.
+    settings : GuidanceSettings
+        Steps, guidance mode and strength, DDPM/DDIM, enhancement weight, start time.
     x0_var : callable, optional
         ``x0_var(t)``: variance (vector) or covariance (matrix) of x_0 given x_t under the
         prior; required by ``"exact"``; in ``"x0"`` it sets the Kalman step.
     enhancement : callable, optional
         ``L_enh(x) -> (batch,)`` differentiable enhancement energy (eq. 7.37).
-    beta_star : float
-        Final enhancement weight β* (eq. 7.57).
     x_init : tensor, optional
-        Warm start: noise this estimate to time ``t_start`` and reverse from there (SDEdit).
-    t_start : int, optional
-        First time of the reverse process (default: the schedule's last).
-    clip_x0 : float, optional
-        Bound on |x̂_0| before guidance (see :class:`~thesis_lib.bayes.diffusion.Prior`);
-        none by default, which the exactness tests require.
+        Warm start: noise this estimate to ``settings.t_start`` and reverse from there
+        (SDEdit).
     generator : torch.Generator, optional
         Source of all randomness: equal seeds give equal samples.
+    dtype : torch.dtype
+        Precision of the chain.
     progress : callable, optional
         Called once per step (a progress bar's ``update``).
+
+    Notes
+    -----
+    The prior network is evaluated under :func:`torch.no_grad` whenever no gradient has
+    to flow through it (``"x0"`` mode), which is what makes that mode cheap on a CPU.
     """
-    if mode not in MODES:
-        raise ValueError(f"guidance mode must be one of {MODES}, got {mode!r}")
+    mode, zeta, eta = settings.mode, float(settings.zeta), float(settings.eta)
     if mode == "exact" and x0_var is None:
         raise ValueError("mode 'exact' needs x0_var, the covariance of x_0 given x_t")
     if int(shape[0]) < 1:
         raise ValueError(f"need at least one posterior sample (K ≥ 1), got K={shape[0]}")
     ab = schedule.alpha_bar
-    ts = schedule.timesteps(steps, t_start)
+    ts = schedule.timesteps(settings.steps, settings.t_start)
     x = torch.randn(shape, generator=generator, dtype=dtype)
     if x_init is not None:
-        if t_start is None:
+        if settings.t_start is None:
             raise ValueError("a warm start needs t_start, the time to start reversing from")
         x_init = torch.as_tensor(x_init, dtype=dtype).expand(shape)
         x = ab[ts[0]] ** 0.5 * x_init + (1 - ab[ts[0]]) ** 0.5 * x
     y = torch.as_tensor(y, dtype=dtype)
+    joint = getattr(likelihood, "terms_and_curvature", None)
     for i, t in enumerate(ts):
         t_prev = ts[i + 1] if i + 1 < len(ts) else 0
-        beta_t = enhancement_weight(beta_star, t, schedule.steps) if enhancement else 0.0
+        beta_t = (enhancement_weight(settings.beta_star, t, schedule.steps)
+                  if enhancement else 0.0)
         tt = torch.full((shape[0],), t)
         var = x0_var(t) if x0_var is not None else None
         if mode == "x0":
             with torch.no_grad():
-                x0 = _clip(x0_from_eps(x, eps_fn(x, tt), ab[t]), clip_x0)
-            x0 = x0.detach().requires_grad_(True)
-            nll, _ = likelihood.terms(x0, y, None)
+                x0 = _clip(x0_from_eps(x, eps_fn(x, tt), ab[t]), settings.clip_x0)
+            x0 = x0.requires_grad_(True)
+            if joint is not None:
+                nll, curv = joint(x0, y)
+            else:
+                nll, _ = likelihood.terms(x0, y, None)
+                curv = likelihood.curvature(x0.detach())
             total = nll + (beta_t * enhancement(x0) if beta_t else 0.0)
             (grad,) = torch.autograd.grad(total.sum(), x0)
             r2 = float(var.mean()) if var is not None else math.inf
-            curv = likelihood.curvature(x0.detach()).reshape(-1, *[1] * (x.ndim - 1))
-            x0 = (x0 - zeta * grad / (1.0 / r2 + curv)).detach()
-            noise = torch.randn(shape, generator=generator, dtype=dtype)
-            x = reverse_step(x, x0, ab[t], ab[t_prev], eta, noise)
+            curv = curv.detach().reshape(-1, *[1] * (x.ndim - 1))
+            with torch.no_grad():
+                x0 = x0.detach() - zeta * grad / (1.0 / r2 + curv)
+                noise = torch.randn(shape, generator=generator, dtype=dtype)
+                x = reverse_step(x, x0, ab[t], ab[t_prev], eta, noise)
         else:
             x = x.detach().requires_grad_(True)
             eps = eps_fn(x, tt)
-            x0 = _clip(x0_from_eps(x, eps, ab[t]), clip_x0)
+            x0 = _clip(x0_from_eps(x, eps, ab[t]), settings.clip_x0)
             nll, quad = likelihood.terms(x0, y, var if mode == "exact" else None)
             total = nll + (beta_t * enhancement(x0) if beta_t else 0.0)
             (grad,) = torch.autograd.grad(total.sum(), x)
@@ -197,6 +238,7 @@ def gaussian_x0_variance(schedule: Schedule, data_var: float):
 
 __all__ = [
     "MODES",
+    "GuidanceSettings",
     "LinearGaussian",
     "enhancement_weight",
     "eps_from_x0",

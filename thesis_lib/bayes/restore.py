@@ -25,7 +25,7 @@ from thesis_lib.denoise.inference import chunk_starts, crossfade_weights
 from ._signal import check_observation, to_rate
 from .diffusion import EpsNet, Prior, Schedule
 from .draws import RATE
-from .guidance import gaussian_x0_variance, guided_sample
+from .guidance import GuidanceSettings, gaussian_x0_variance, guided_sample
 from .surrogate import Surrogate, SurrogateLikelihood
 
 #: Released Bayesian models (surrogate + prior in one file), used by ``thesis restore``.
@@ -45,6 +45,10 @@ class ScaledLikelihood:
 
     def curvature(self, x):
         return self.likelihood.curvature(x * self.scale) * self.scale ** 2
+
+    def terms_and_curvature(self, x, y):
+        nll, curv = self.likelihood.terms_and_curvature(x * self.scale, y)
+        return nll, curv * self.scale ** 2
 
 
 def save_models(path, surrogate: Surrogate, prior: Prior, extra: dict | None = None) -> Path:
@@ -138,11 +142,12 @@ class Restorer:
             def enh(v):
                 return self.enhancement(v * scale)
 
+        settings = GuidanceSettings(steps=self.steps, mode=self.mode, zeta=self.zeta,
+                                    eta=self.eta, beta_star=self.beta_star,
+                                    t_start=kw.pop("t_start", None), clip_x0=self.prior.clip)
         out = guided_sample(self.prior.eps, self.prior.schedule, self.likelihood,
                             torch.tensor(y, dtype=torch.float32)[None, None], shape=(k, 1, n),
-                            steps=self.steps, mode=self.mode, zeta=self.zeta, eta=self.eta,
-                            x0_var=self.x0_var, enhancement=enh, beta_star=self.beta_star,
-                            clip_x0=self.prior.clip,
+                            settings=settings, x0_var=self.x0_var, enhancement=enh,
                             generator=torch.Generator().manual_seed(seed), progress=progress,
                             **kw)
         return out[:, 0].numpy().astype(np.float64) * self.prior.scale

@@ -128,6 +128,16 @@ class SurrogateLikelihood:
         _, log_var = self.surrogate(x)
         return self.gain2 * torch.exp(-log_var).reshape(x.shape[0], -1).mean(1)
 
+    def terms_and_curvature(self, x, y):
+        """``(nll, curvature(x))`` from one forward pass of the surrogate (no ``x_var``)."""
+        mu, log_var = self.surrogate(x)
+        inv = torch.exp(-log_var.detach())
+        if not self.variance_gradient:
+            log_var = log_var.detach()
+        quad = ((y - mu) ** 2 * torch.exp(-log_var)).reshape(x.shape[0], -1).sum(1)
+        nll = 0.5 * (quad + log_var.reshape(x.shape[0], -1).sum(1))
+        return nll, self.gain2 * inv.reshape(x.shape[0], -1).mean(1)
+
 
 def predictive_interval(mu, log_var, level: float = 0.9):
     """Central ``level`` interval of N(μ, ν) per sample."""

@@ -19,8 +19,8 @@ def register(subparsers):
     p.add_argument("output", metavar="OUT", help="where to write the posterior mean (WAV)")
     p.add_argument("--samples", type=int, default=8, metavar="K",
                    help="posterior samples per window (default 8)")
-    p.add_argument("--steps", type=int, default=30, metavar="S",
-                   help="reverse diffusion steps (default 30)")
+    p.add_argument("--steps", type=int, default=20, metavar="S",
+                   help="reverse diffusion steps (default 20, as in the chapter)")
     p.add_argument("--warm-start", action="store_true",
                    help="start from the supervised U-Net's output noised to --warm-fraction")
     p.add_argument("--warm-fraction", type=float, default=0.4,
