@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from thesis_lib.metrics import lsd, si_sdr
+from thesis_lib.provenance import profile_section
 
 from ._signal import to_rate
 from .draws import RATE, ClipDraws, fit_length
@@ -51,20 +52,9 @@ class BayesProfile:
         return asdict(self)
 
 
-PROFILES = {
-    "quick": BayesProfile(surrogate_steps=400, prior_steps=600, train_clips=12, crop=4096,
-                          batch=8, width=16, diffusion_steps=200, samples=8, steps=20,
-                          calibration_draws=32, minutes=2.5),
-    "full": BayesProfile(surrogate_steps=6000, prior_steps=20000, train_clips=200, crop=8192,
-                         batch=16, width=32, diffusion_steps=1000, samples=16, steps=100,
-                         calibration_draws=64, minutes=90.0),
-}
-
-
 def bayes_profile(name: str) -> BayesProfile:
-    if name not in PROFILES:
-        raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}")
-    return PROFILES[name]
+    """The ``bayes_restoration`` section of profile ``name`` in ``data_manifests/profiles.yml``."""
+    return BayesProfile(**profile_section(name, "bayes_restoration")._asdict())
 
 
 def models_for(train_pairs, emulator, profile: BayesProfile, run_dir, *, seed: int = 0,

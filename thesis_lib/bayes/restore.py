@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from thesis_lib._atomic import atomic_path
+from thesis_lib._paths import BAYES_RELEASE
 from thesis_lib.denoise.inference import chunk_starts, crossfade_weights
 
 from ._signal import check_observation, to_rate
@@ -29,8 +30,7 @@ from .guidance import GuidanceSettings, gaussian_x0_variance, guided_sample
 from .surrogate import Surrogate, SurrogateLikelihood
 
 #: Released Bayesian models (surrogate + prior in one file), used by ``thesis restore``.
-RELEASE_MODELS = (Path(__file__).resolve().parents[2] / "data_manifests" / "models"
-                  / "bayes_release.pt")
+RELEASE_MODELS = BAYES_RELEASE
 
 
 class ScaledLikelihood:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from thesis_lib._paths import BAYES_RELEASE as RELEASE_MODELS
+
 
 def register(subparsers):
-    # deferred on purpose: `thesis --help` imports every verb module; the library loads in seconds
-    from thesis_lib.bayes.restore import RELEASE_MODELS
-
     p = subparsers.add_parser(
         "restore", help="restore an audio file by posterior sampling, with an uncertainty band",
         description="Draw K posterior samples of the clean signal given IN (surrogate "
