@@ -35,7 +35,7 @@ from .noise_spectrum import (
     residual_spectrum,
 )
 from .score import METRICS, OBJECTIVE_WEIGHTS, match_metrics, objective, scan_lsd_n_fft
-from .search import Calibration, Surface, calibrate
+from .search import Calibration, SearchSettings, Surface, calibrate
 from .simulate import ToneSimulator
 
 __all__ = ["Alignment", "align", "correlations", "aliased_frequency", "beam_attenuation",
@@ -44,5 +44,5 @@ __all__ = ["Alignment", "align", "correlations", "aliased_frequency", "beam_atte
            "load_waveform", "validate_waveform", "noise_budget", "segment_noise_variance",
            "BeamFromNoise", "beam_fisher_sd", "blurred_noise_variance", "fit_noise_spectrum",
            "noise_correlation", "residual_spectrum", "METRICS", "OBJECTIVE_WEIGHTS",
-           "match_metrics", "objective", "scan_lsd_n_fft", "Calibration", "Surface", "calibrate",
-           "ToneSimulator"]
+           "match_metrics", "objective", "scan_lsd_n_fft", "Calibration",
+           "SearchSettings", "Surface", "calibrate", "ToneSimulator"]

@@ -169,16 +169,26 @@ def profile_interval(values, rho, n_samples: float, level: float = 0.95):
         The parameter at each evaluated point (other parameters vary freely).
     rho : (k,) array_like
         Pearson ρ of the aligned simulation at each point.
-    n_samples : int
-        Length of the measured waveform.
+    n_samples : float
+        Independent samples of the measured waveform (its effective number,
+        :func:`effective_samples`, when the residual is correlated).
     level : float
         Confidence level.
 
     Returns
     -------
     (low, high, best) : tuple of float
-        Smallest and largest value whose profile statistic is within the
-        χ²₁ quantile, and the value of the best point.
+        Where the profile statistic crosses the χ²₁ quantile outside the smallest and the
+        largest value within it, and the value of the best point.
+
+    Notes
+    -----
+    The profile is the smallest statistic at each distinct value. Its crossings are
+    interpolated linearly between the last value inside and the first value outside: a
+    refined search scores points more finely near the optimum than the interval is wide
+    only by luck, and an interval that stopped at the scored points inside would shrink to
+    a single point whenever the grid is coarser than the interval. A profile that never
+    crosses on one side ends at the searched bound there (open: not identified).
 
     Examples
     --------
@@ -187,14 +197,33 @@ def profile_interval(values, rho, n_samples: float, level: float = 0.95):
     >>> lo, hi, best = profile_interval(v, rho, n_samples=200)
     >>> best, bool(23.0 < lo < 25.0 < hi < 27.0)
     (25.0, True)
+
+    Three scored points, coarser than the interval, still give an interval around the best:
+
+    >>> lo, hi, best = profile_interval([24.0, 25.0, 26.0], [0.9, 0.99, 0.9], n_samples=10)
+    >>> best, bool(24.0 < lo < 25.0 < hi < 26.0)
+    (25.0, True)
     """
     v = np.asarray(values, dtype=np.float64).ravel()
     r = np.asarray(rho, dtype=np.float64).ravel()
     residual = np.clip(1.0 - r**2, 1e-15, None)
     stat = n_samples * np.log(residual / residual.min())
-    inside = stat <= stats.chi2.ppf(level, 1)
     best = float(v[int(np.argmin(residual))])
-    return float(v[inside].min()), float(v[inside].max()), best
+    grid, where = np.unique(v, return_inverse=True)
+    profile = np.full(grid.size, np.inf)
+    np.minimum.at(profile, where, stat)
+    threshold = stats.chi2.ppf(level, 1)
+    inside = np.flatnonzero(profile <= threshold)
+    first, last = int(inside[0]), int(inside[-1])
+
+    def crossing(i_in, i_out):
+        a, b = profile[i_in], profile[i_out]
+        t = (threshold - a) / (b - a) if np.isfinite(b) and b > a else 0.0
+        return float(grid[i_in] + t * (grid[i_out] - grid[i_in]))
+
+    low = crossing(first, first - 1) if first > 0 else float(grid[0])
+    high = crossing(last, last + 1) if last < grid.size - 1 else float(grid[-1])
+    return low, high, best
 
 
 def identified(interval, searched) -> bool:
