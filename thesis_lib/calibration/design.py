@@ -33,13 +33,16 @@ from scipy import special
 from .noise_spectrum import beam_fisher_sd
 
 FWHM_PER_SIGMA = 2.0 * np.sqrt(2.0 * np.log(2.0))
+#: 10-90 % rise of a Gaussian-blurred step, in standard deviations (2 × 1.2816).
+RISE_PER_SIGMA = 2.0 * 1.2815515655446004
 #: Sampling phases the edge information is averaged over (the edge's place is unknown).
 PHASES = 8
 #: Step/beam ratios :func:`largest_step` tries.
-RATIOS = tuple(np.round(np.linspace(0.02, 3.0, 150), 4))
+RATIOS = tuple(np.round(np.geomspace(0.02, 10.0, 200), 5))
 
 
-def edge_beam_sd(step_um, beam_um, noise_to_edge, *, window_um=730.0, n_edges=2) -> float:
+def edge_beam_sd(step_um, beam_um, noise_to_edge, *, window_um=730.0, n_edges=2,
+                 transition_um=0.0) -> float:
     """Relative Cramér-Rao sd of the beam FWHM from scanned magnetisation edges.
 
     Parameters
@@ -54,6 +57,10 @@ def edge_beam_sd(step_um, beam_um, noise_to_edge, *, window_um=730.0, n_edges=2)
     n_edges : int
         Edges in the scan; their information adds (each has its own place u₀; level and
         height are shared in a real scan, which this bound ignores: slightly pessimistic).
+    transition_um : float
+        10-90 % rise of the recorded edge itself (known from the recording model, see
+        :func:`edge_rise_um`); it adds in quadrature to the beam's and dilutes what the
+        edge says about the beam.
 
     Returns
     -------
@@ -76,14 +83,17 @@ def edge_beam_sd(step_um, beam_um, noise_to_edge, *, window_um=730.0, n_edges=2)
     >>> bool(0.005 < fine < 0.015), bool(coarse > 3 * fine)
     (True, True)
     """
-    sigma = float(beam_um) / FWHM_PER_SIGMA
+    sigma_beam = float(beam_um) / FWHM_PER_SIGMA
+    sigma = float(np.hypot(sigma_beam, transition_um / RISE_PER_SIGMA))
+    # d sigma / d FWHM: only the beam's share of the edge's width moves with the beam
+    dsigma_dw = sigma_beam / (sigma * FWHM_PER_SIGMA)
     info = np.zeros((4, 4))
     for phase in np.arange(PHASES) / PHASES:
         u = (np.arange(-0.5 * window_um, 0.5 * window_um, step_um) + phase * step_um) / sigma
         pdf = np.exp(-0.5 * u**2) / np.sqrt(2 * np.pi)
         # d/dc, d/dA (A = 1), d/du0 and d/dw of c + A Φ((x - u0)/σ), σ = w / FWHM_PER_SIGMA
         jac = np.column_stack([np.ones_like(u), special.ndtr(u), -pdf / sigma,
-                               -pdf * u / float(beam_um)])
+                               -pdf * u / sigma * dsigma_dw])
         info += jac.T @ jac
     info *= n_edges / (PHASES * float(noise_to_edge) ** 2)
     try:
@@ -147,6 +157,39 @@ def largest_step(noise, *, target=0.10, route="edge", beam_um=30.0,
     sd = design_map(ratios, [noise], route=route, beam_um=beam_um, **options)[0]
     ok = np.flatnonzero(sd <= target)
     return float(ratios[ok].max()) if ok.size else 0.0
+
+
+def edge_rise_um(position_um, magnetisation) -> float:
+    """Median 10-90 % rise (µm) of the edges of a recorded square wave.
+
+    The levels are the 10th and 90th percentiles of the magnetisation; each crossing of
+    their mean is one edge.
+
+    Examples
+    --------
+    >>> u = np.arange(0.0, 4000.0, 1.0)
+    >>> m = np.tanh(np.sin(2 * np.pi * u / 1460.0) * 20.0)
+    >>> round(edge_rise_um(u, m))                        # 2 atanh(0.8) / 20 rad of 1460 µm
+    26
+    """
+    u = np.asarray(position_um, dtype=np.float64)
+    m = np.asarray(magnetisation, dtype=np.float64)
+    lo, hi = np.percentile(m, 10), np.percentile(m, 90)
+    a, b = lo + 0.1 * (hi - lo), lo + 0.9 * (hi - lo)
+    rises = []
+    for i in np.flatnonzero(np.diff(np.sign(m - (lo + hi) / 2))):
+        j0, j1 = i, i + 1
+        while j0 > 0 and a < m[j0] < b:
+            j0 -= 1
+        while j1 < m.size - 1 and a < m[j1] < b:
+            j1 += 1
+        if j0 > 0 and j1 < m.size - 1:
+            seg, useg = m[j0:j1 + 1], u[j0:j1 + 1]
+            if seg[-1] < seg[0]:                      # a falling edge: read it backwards
+                seg, useg = seg[::-1], useg[::-1]
+            # the 10 % and 90 % crossings, interpolated (the edge is monotone in between)
+            rises.append(abs(np.interp(b, seg, useg) - np.interp(a, seg, useg)))
+    return float(np.median(rises)) if rises else float("nan")
 
 
 def describe_sd(sd_um, beam_um) -> str:
