@@ -15,11 +15,11 @@ def register(subparsers) -> None:
                     "a grid of (step, beam FWHM) and then a finer grid around the best point, "
                     "align each simulation to WAVEFORM (lag by cross-correlation, optional gain), "
                     "score it (rho, NRMSE, E_rel, LSD, HF mismatch) and keep the point with the "
-                    "smallest objective; then fit the beam to the spectrum of the tape noise left "
+                    "largest rho; then fit the beam to the spectrum of the tape noise left "
                     "after the tone (Whittle likelihood). Reads only WAVEFORM and the experiment "
                     "log. Writes "
                     "calib.json with step_um, beam_fwhm_um (null when the data do not identify "
-                    "the beam), step_identified / beam_identified with their 95 %% "
+                    "the beam), step_identified / beam_identified with their 95 % "
                     "profile-likelihood intervals (step_interval_um, beam_interval_um), metrics, "
                     "the alignment and both score surfaces.")
     p.add_argument("waveform", metavar="WAVEFORM.npz",
