@@ -11,7 +11,11 @@ Modules, one idea each:
 * :mod:`.noise_spectrum` — the beam from the tape noise: residual spectrum, Whittle
   fit, Fisher information;
 * :mod:`.noise_budget` — tape noise against the white floor of a scan (reveal only);
-* :mod:`.search` — coarse grid, local refinement, selected operating point.
+* :mod:`.search` — coarse grid, local refinement, selected operating point
+  (:class:`~.search.SearchSettings` holds the options);
+* :mod:`.design` — Cramér-Rao bounds of the beam for scan design (edges, tape grain);
+* :mod:`.coverage` — how often the 95 % intervals hold planted values
+  (``python -m thesis_lib.calibration.coverage``).
 """
 
 from .align import Alignment, align, correlations
