@@ -21,7 +21,7 @@ from .inputs import SeriesMeta, load_series_meta, load_waveform
 from .search import SearchSettings, calibrate
 
 #: Bump when the results change for equal inputs (invalidates stored calibrations).
-FORMAT = "thesis_lib.calibration/5"   # 5: unidentified beam is None, interpolated intervals
+FORMAT = "thesis_lib.calibration/6"   # 6: effective samples by the initial positive sequence
 
 
 def _meta_file(path) -> Path:

@@ -128,15 +128,25 @@ def residual_structure(position_um, magnetisation, wavelength_um, harmonics: int
 
 
 def effective_samples(residual) -> float:
-    """Effective number of independent samples of a residual, from its lag-1 autocorrelation.
+    """Effective number of independent samples of a residual: n / (1 + 2 Σ_k ρ_k).
 
-    ``n (1 - r1) / (1 + r1)`` for an AR(1)-like residual (clipped to [3, n]); equals ``n`` for
-    white residuals and shrinks when the residual is smooth, as it is when the model misses
-    structure rather than noise.
+    The autocorrelations ρ_k are summed by Geyer's initial positive sequence (pairs
+    ρ_2m + ρ_2m+1 are added while they are positive), clipped to [3, n]. Equals about ``n``
+    for white residuals and shrinks when the residual is smooth — as it is when the beam
+    blurs the tape's grain, or when the model misses structure rather than noise.
+
+    Notes
+    -----
+    An AR(1) count from the lag-1 correlation alone, n (1 − ρ₁)/(1 + ρ₁), was used before:
+    it overestimates the count when a white floor sits on a smooth component (the floor
+    lowers ρ₁ but not the long-range sum), and the profile intervals of finely stepped scans
+    then held a planted beam in 12 of 20 seeds. Cost O(n log n) (FFT).
 
     References
     ----------
-    .. [1] C. S. Bretherton et al., "The effective number of spatial degrees of freedom of a
+    .. [1] C. J. Geyer, "Practical Markov chain Monte Carlo", Statist. Sci. 7 (1992)
+       473-483 (initial positive sequence).
+    .. [2] C. S. Bretherton et al., "The effective number of spatial degrees of freedom of a
        time-varying field", J. Climate 12 (1999) 1990-2009.
 
     Examples
@@ -148,6 +158,12 @@ def effective_samples(residual) -> float:
     >>> smooth = np.convolve(white, np.ones(20) / 20, mode="same")
     >>> bool(effective_samples(smooth) < 400)
     True
+
+    A white floor on a smooth component: the long-range correlation still counts.
+
+    >>> mixed = smooth * np.sqrt(20) + white          # equal variances
+    >>> bool(effective_samples(mixed) < 0.2 * 4000)
+    True
     """
     r = np.asarray(residual, dtype=np.float64)
     r = r - r.mean()
@@ -155,9 +171,15 @@ def effective_samples(residual) -> float:
     den = float(np.dot(r, r))
     if n < 3 or den == 0.0:
         return float(max(n, 3))
-    r1 = float(np.dot(r[:-1], r[1:]) / den)
-    r1 = min(max(r1, 0.0), 0.999)
-    return float(np.clip(n * (1.0 - r1) / (1.0 + r1), 3.0, n))
+    spectrum = np.abs(np.fft.rfft(r, 2 * n)) ** 2
+    rho = np.fft.irfft(spectrum)[:n] / den
+    tau = -1.0
+    for m in range(n // 2):
+        pair = rho[2 * m] + rho[2 * m + 1]
+        if pair <= 0.0:
+            break
+        tau += 2.0 * pair
+    return float(np.clip(n / max(tau, 1e-12), 3.0, n))
 
 
 def profile_interval(values, rho, n_samples: float, level: float = 0.95):

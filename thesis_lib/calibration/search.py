@@ -330,7 +330,7 @@ def calibrate(measured, meta: SeriesMeta, *, search: SearchSettings = SearchSett
     beam_effect, residual = beam_sensitivity(sim, y, step_best, beam_best, beams, gain)
     misfit = float(np.sqrt(np.mean(residual ** 2)))
     # The profile statistic counts independent residuals; a residual dominated by model
-    # mismatch is smooth, so count the effective number of samples (AR(1) correction).
+    # mismatch is smooth, so count the effective number of samples (its summed autocorrelations).
     n_eff = effective_samples(residual)
     step_iv = profile_interval(pts_step, pts_rho, n_eff)[:2]
     beam_iv = profile_interval(pts_beam, pts_rho, n_eff)[:2]
