@@ -9,10 +9,12 @@ import pytest
 
 from thesis_lib.calibration import files as calib_files
 from thesis_lib.calibration.files import write_calibration
+from thesis_lib.calibration.search import SearchSettings
 from thesis_lib.cli import main
 from thesis_lib.xmcd.series import write_series_yml
 
-GRID = {"step_factors": [0.96, 1.0, 1.04], "beams_um": [20.0, 30.0], "refine": False}
+GRID = {"search": SearchSettings(step_factors=(0.96, 1.0, 1.04), beams_um=(20.0, 30.0),
+                                 refine=False)}
 PACKAGE = Path(calib_files.__file__).parent
 
 
@@ -82,7 +84,14 @@ def test_cli_writes_the_required_keys(series_folder, tmp_path, capsys):
     assert {"beam_fwhm_um", "step_um", "metrics"} <= doc.keys()
     assert set(doc["metrics"]) == {"rho", "nrmse", "e_rel", "lsd_db", "hf_mismatch"}
     assert doc["step_um"] in (24.0, 25.0, 26.0)
-    assert "calibration written to" in capsys.readouterr().out
+    # a 29 µm beam is invisible in a tone scanned every 25 µm: no beam is presented as a fit
+    assert doc["beam_fwhm_um"] is None and not doc["beam_identified"]
+    assert doc["parameters"]["beam_fwhm"] == {"identified": False, "value_um": None,
+                                              "interval_um": [20.0, 30.0],
+                                              "source": "not identified"}
+    printed = capsys.readouterr().out
+    assert "beam FWHM: not identified (95 % interval 20.0-30.0 µm" in printed
+    assert "calibration written to" in printed
 
 
 def test_cli_names_a_missing_waveform(tmp_path, series_folder, capsys):

@@ -37,7 +37,7 @@ def test_missing_key_names_file_and_key(tmp_path):
 
 def test_saturated_reference_is_refused(tmp_path):
     path = _write_log(tmp_path, {**LOG, "signal": "saturated region (no tone)"})
-    with pytest.raises(ValueError, match="sine test tone"):
+    with pytest.raises(ValueError, match="recorded a test tone"):
         load_series_meta(path)
 
 

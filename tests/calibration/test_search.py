@@ -3,16 +3,16 @@
 import numpy as np
 import pytest
 
-from thesis_lib.calibration import SeriesMeta, calibrate
+from thesis_lib.calibration import SearchSettings, SeriesMeta, calibrate
 
-FAST_GRID = {"step_factors": (0.94, 0.97, 1.0, 1.03, 1.06, 1.09),
-             "beams_um": (12.0, 20.0, 29.0, 40.0, 60.0), "refine_points": 5}
+FAST_GRID = SearchSettings(step_factors=(0.94, 0.97, 1.0, 1.03, 1.06, 1.09),
+                           beams_um=(12.0, 20.0, 29.0, 40.0, 60.0), refine_points=5)
 
 
 @pytest.fixture(scope="module")
 def calibration(planted_25um):
     meta = SeriesMeta.from_dict(planted_25um["meta"])
-    return calibrate(planted_25um["s"], meta, **FAST_GRID)
+    return calibrate(planted_25um["s"], meta, search=FAST_GRID)
 
 
 @pytest.mark.slow
@@ -21,17 +21,21 @@ def test_planted_step_is_recovered_and_the_unconstrained_beam_is_not_invented(ca
     """A planted 25 µm series: the step is found (±0.5 %) with rho >= 0.95.
 
     The beam is not identifiable from a pure test tone (a 29 µm beam keeps > 99.8 % of a
-    1.46 mm wavelength and the gain is free), so the calibration must say so and report the
-    nominal beam of the log rather than an arbitrary minimiser.
+    1.46 mm wavelength and the gain is free), so the calibration must say so and report no
+    beam at all — neither the nominal beam of the log nor an arbitrary minimiser.
     """
     assert calibration.step_um == pytest.approx(planted_25um["step_um"], rel=0.005)
     assert calibration.step_identified
     assert calibration.metrics["rho"] >= 0.95
     assert not calibration.beam_identified
-    assert calibration.beam_source == "nominal"
-    assert calibration.beam_fwhm_um == planted_25um["meta"]["beam_um"][0]
+    assert calibration.beam_source == "not identified"
+    assert calibration.beam_fwhm_um is None
+    assert calibration.to_dict()["parameters"]["beam_fwhm"]["value_um"] is None
     # an unidentified beam may be anywhere in the search, and the interval says so
-    assert calibration.beam_interval_um == (min(FAST_GRID["beams_um"]), max(FAST_GRID["beams_um"]))
+    assert calibration.beam_interval_um == (min(FAST_GRID.beams_um), max(FAST_GRID.beams_um))
+    # the step's 95 % interval contains the planted step and the estimate
+    lo, hi = calibration.step_interval_um
+    assert lo < planted_25um["step_um"] < hi and lo <= calibration.step_um <= hi
     assert not calibration.beam_noise["identified"]
 
 
@@ -43,14 +47,15 @@ def test_surfaces_and_alignment_are_consistent(calibration, planted_25um):
     i, _ = grid.best()
     assert grid.steps_um[max(i - 1, 0)] <= fine.steps_um.min() <= fine.steps_um.max() \
         <= grid.steps_um[min(i + 1, 5)]
-    # the best scored point is the minimiser of every surface; the reported point (with the
-    # nominal beam, since the beam is not identified here) can only score worse or equal
-    best_j = min(grid.objective.min(), fine.objective.min())
+    # the search maximises rho: the best scored point is on the last refinement, and the
+    # reported match (beam not identified here: the minimiser's beam) is that point's
+    best = min(grid.criterion.min(), fine.criterion.min())
     fi, fj = fine.best()
-    assert fine.objective[fi, fj] == pytest.approx(best_j)
+    assert fine.criterion[fi, fj] == pytest.approx(best)
+    np.testing.assert_allclose(fine.criterion, 1.0 - fine.metrics["rho"])
     assert calibration.beam_fwhm_best_um == pytest.approx(fine.beams_um[fj])
     assert calibration.step_um == pytest.approx(fine.steps_um[fi])
-    assert calibration.objective >= best_j - 1e-9
+    assert calibration.metrics["rho"] == pytest.approx(1.0 - best, abs=1e-12)
     # the measurement was inverted and scaled by 250: the gain says so (tape noise aside)
     assert abs(calibration.alignment["gain"]) == pytest.approx(250.0, rel=0.1)
     np.testing.assert_allclose(calibration.measured, planted_25um["s"])
@@ -60,10 +65,12 @@ def test_surfaces_and_alignment_are_consistent(calibration, planted_25um):
 
 def test_bad_search_settings_are_refused(planted_25um):
     meta = SeriesMeta.from_dict(planted_25um["meta"])
-    with pytest.raises(ValueError, match="unidentified_beam"):
-        calibrate(planted_25um["s"], meta, unidentified_beam="guess")
+    with pytest.raises(ValueError, match="gain"):
+        SearchSettings(gain="guess")
     with pytest.raises(ValueError, match="two step factors"):
-        calibrate(planted_25um["s"], meta, step_factors=(1.0,))
+        SearchSettings(step_factors=(1.0,))
+    with pytest.raises(TypeError, match="SearchSettings"):
+        calibrate(planted_25um["s"], meta, search={"step_factors": (0.9, 1.0)})
 
 
 def grainy_scan(tape_noise, step_um=10.0, beam_um=30.0, n=300, seed=8):
@@ -90,15 +97,15 @@ def grainy_scan(tape_noise, step_um=10.0, beam_um=30.0, n=300, seed=8):
     return -250.0 * s + 40.0, meta
 
 
-NOISE_GRID = {"step_factors": (0.96, 0.98, 1.0, 1.02, 1.04), "beams_um": (12.0, 26.0, 40.0, 60.0),
-              "refine_points": 5, "refine_levels": 2}
+NOISE_GRID = SearchSettings(step_factors=(0.96, 0.98, 1.0, 1.02, 1.04),
+                            beams_um=(12.0, 26.0, 40.0, 60.0), refine_points=5, refine_levels=2)
 
 
 @pytest.mark.slow
 def test_grainy_tape_identifies_the_planted_beam_through_its_noise_spectrum():
     """The tone cannot see a 30 µm beam, the tape grain can: recovered within 10 %."""
     y, meta = grainy_scan("gaussian")
-    cal = calibrate(y, meta, **NOISE_GRID)
+    cal = calibrate(y, meta, search=NOISE_GRID)
     # two tone cycles in the scan: the tone pins the step to about one per cent
     assert cal.step_um == pytest.approx(10.0, rel=0.015)
     assert not cal.beam_noise["tone_identified"]
@@ -108,11 +115,11 @@ def test_grainy_tape_identifies_the_planted_beam_through_its_noise_spectrum():
 
 
 @pytest.mark.slow
-def test_without_tape_noise_the_beam_falls_back_to_the_nominal_one():
+def test_without_tape_noise_the_beam_is_reported_as_not_identified():
     """Same tone and floor with the grain switched off: nothing carries the beam."""
     y, meta = grainy_scan("off")
-    cal = calibrate(y, meta, **NOISE_GRID)
+    cal = calibrate(y, meta, search=NOISE_GRID)
     assert cal.step_um == pytest.approx(10.0, rel=0.015)
     assert not cal.beam_noise["identified"]
-    assert cal.beam_source == "nominal" and not cal.beam_identified
-    assert cal.beam_fwhm_um == 26.0
+    assert cal.beam_source == "not identified" and not cal.beam_identified
+    assert cal.beam_fwhm_um is None

@@ -10,6 +10,7 @@ from thesis_lib.provenance import PROFILE_FILE
 from thesis_lib.xmcd import UnknownSeriesError, double_difference, read_series
 from thesis_lib.xmcd.phantom import (
     PhantomConfig,
+    SeriesSpec,
     SyntheticSeries,
     load_manifest,
     read_ground_truth,
@@ -178,3 +179,54 @@ def test_ground_truth_shifts_are_measured_from_the_reference_acquisition(tiny_co
     # without a reference the scene frame is kept (what the unit tests above use)
     unreferenced = SyntheticSeries(specs["s8"], cfg).ground_truth()["shift_px"]
     assert np.array_equal(unreferenced, ser.shift_px)
+
+
+def test_manifest_keeps_calibration_scans_apart_from_table_5_2():
+    """c1/c2 are ours: finely stepped (1-5 µm) against a ~30 µm beam, not in Table 5.2."""
+    from thesis_lib.xmcd.phantom import MANIFEST
+
+    doc = yaml.safe_load(MANIFEST.read_text())
+    assert [s["id"] for s in doc["series"]] == [f"s{i}" for i in range(1, 9)]
+    specs = load_manifest(MANIFEST)
+    table = [s for s in specs.values() if not s.calibration]
+    calib = {sid: s for sid, s in specs.items() if s.calibration}
+    assert sorted(calib) == ["c1", "c2"] and len(table) == 9        # s1-s8 and the reference
+    assert {s.signal for s in calib.values()} == {"sine", "square"}
+    for spec in calib.values():
+        assert 1.0 <= spec.step_um <= 5.0 and spec.beam_um[0] == 30.0
+        # several steps per beam width, over most of a tone period
+        assert spec.beam_um[0] / spec.step_um >= 6 and spec.n_positions(0.381) >= 300
+
+
+def _edge_rises(series):
+    """10-90 % rise distance (µm) of each edge of a square-wave scan's true magnetisation."""
+    s, step = series.s_true, series.spec.step_um
+    lo, hi = np.percentile(s, 10), np.percentile(s, 90)
+    assert hi - lo > 1.0                                   # two plateaus of opposite sign
+    crossings = np.flatnonzero(np.diff(np.sign(s - (lo + hi) / 2)))
+    assert len(crossings) == 2                             # one period: a rise and a fall
+    return [step * np.sum((s[i - 40:i + 41] > lo + 0.1 * (hi - lo))
+                          & (s[i - 40:i + 41] < lo + 0.9 * (hi - lo))) for i in crossings]
+
+
+def test_square_wave_calibration_scan_edges_widen_with_the_beam():
+    """The recorded square wave's edges, read by the 2-D beam, carry the beam's width.
+
+    A Gaussian beam spreads a step over 1.09 FWHM (10-90 %); the recorded transition has its
+    own spread, and Gaussian-like spreads add in quadrature. So the rise under a ~32 µm beam
+    follows from the rise under a ~10 µm beam: measured 42.5-47.5 µm against 44.5 µm predicted
+    (2.5 µm steps quantise each rise), within the 15 % allowed.
+    """
+    rises, widths = {}, {}
+    for beam in (10.0, 30.0):
+        spec = SeriesSpec("sq", integration_s=6.0, repeats=1, step_um=2.5, cycles=1.0,
+                          beam_um=(beam, 25.0), signal="square", calibration=True)
+        series = SyntheticSeries(spec, PhantomConfig(detector=16))
+        rises[beam], widths[beam] = _edge_rises(series), float(series.beam_fwhm_um[0])
+        meta = series.series_meta()
+        assert meta["signal"] == "square" and "not a Table 5.2 series" in meta["purpose"]
+    recorded_sq = np.mean(rises[10.0]) ** 2 - (1.09 * widths[10.0]) ** 2
+    predicted = np.sqrt(recorded_sq + (1.09 * widths[30.0]) ** 2)
+    for rise in rises[30.0]:
+        assert rise > 1.09 * widths[30.0]
+        assert rise == pytest.approx(predicted, rel=0.15)

@@ -11,7 +11,11 @@ Modules, one idea each:
 * :mod:`.noise_spectrum` — the beam from the tape noise: residual spectrum, Whittle
   fit, Fisher information;
 * :mod:`.noise_budget` — tape noise against the white floor of a scan (reveal only);
-* :mod:`.search` — coarse grid, local refinement, selected operating point.
+* :mod:`.search` — coarse grid, local refinement, selected operating point
+  (:class:`~.search.SearchSettings` holds the options);
+* :mod:`.design` — Cramér-Rao bounds of the beam for scan design (edges, tape grain);
+* :mod:`.coverage` — how often the 95 % intervals hold planted values
+  (``python -m thesis_lib.calibration.coverage``).
 """
 
 from .align import Alignment, align, correlations
@@ -35,7 +39,7 @@ from .noise_spectrum import (
     residual_spectrum,
 )
 from .score import METRICS, OBJECTIVE_WEIGHTS, match_metrics, objective, scan_lsd_n_fft
-from .search import Calibration, Surface, calibrate
+from .search import Calibration, SearchSettings, Surface, calibrate
 from .simulate import ToneSimulator
 
 __all__ = ["Alignment", "align", "correlations", "aliased_frequency", "beam_attenuation",
@@ -44,5 +48,5 @@ __all__ = ["Alignment", "align", "correlations", "aliased_frequency", "beam_atte
            "load_waveform", "validate_waveform", "noise_budget", "segment_noise_variance",
            "BeamFromNoise", "beam_fisher_sd", "blurred_noise_variance", "fit_noise_spectrum",
            "noise_correlation", "residual_spectrum", "METRICS", "OBJECTIVE_WEIGHTS",
-           "match_metrics", "objective", "scan_lsd_n_fft", "Calibration", "Surface", "calibrate",
-           "ToneSimulator"]
+           "match_metrics", "objective", "scan_lsd_n_fft", "Calibration",
+           "SearchSettings", "Surface", "calibrate", "ToneSimulator"]

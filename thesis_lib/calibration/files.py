@@ -18,10 +18,10 @@ from thesis_lib._digest import file_sha256
 from thesis_lib.provenance import write_json_atomic
 
 from .inputs import SeriesMeta, load_series_meta, load_waveform
-from .search import calibrate
+from .search import SearchSettings, calibrate
 
 #: Bump when the results change for equal inputs (invalidates stored calibrations).
-FORMAT = "thesis_lib.calibration/4"
+FORMAT = "thesis_lib.calibration/6"   # 6: effective samples by the initial positive sequence
 
 
 def _meta_file(path) -> Path:
@@ -63,7 +63,7 @@ def read_series_meta(series_meta, layout=None) -> tuple:
 
 
 def write_calibration(waveform, series_meta, out, *, overwrite: bool = False, progress=None,
-                      layout=None, **settings) -> Path:
+                      layout=None, search: SearchSettings | None = None, seed: int = 0) -> Path:
     """Calibrate the waveform in ``waveform`` against the log ``series_meta``; write ``out``.
 
     Parameters
@@ -79,8 +79,10 @@ def write_calibration(waveform, series_meta, out, *, overwrite: bool = False, pr
     layout : Layout or path, optional
         A layout whose ``series`` section stands in for a missing ``series.yml``
         (:func:`read_series_meta`).
-    **settings
-        Keyword arguments of :func:`~.search.calibrate` (JSON-serialisable values).
+    search : SearchSettings, optional
+        Grids and options of the search (default :class:`~.search.SearchSettings`).
+    seed : int
+        Seed of the simulated tape noise.
 
     Returns
     -------
@@ -89,6 +91,8 @@ def write_calibration(waveform, series_meta, out, *, overwrite: bool = False, pr
     out = Path(out)
     y = load_waveform(waveform)
     meta, identity = read_series_meta(series_meta, layout)
+    search = search or SearchSettings()
+    settings = {**search.to_dict(), "seed": int(seed)}
     inputs = {"waveform": str(Path(waveform).resolve()), "waveform_sha256": file_sha256(waveform),
               **identity, "settings": json.loads(json.dumps(settings, default=str))}
     if out.is_file() and not overwrite:
@@ -98,5 +102,52 @@ def write_calibration(waveform, series_meta, out, *, overwrite: bool = False, pr
             old = {}
         if old.get("format") == FORMAT and old.get("inputs") == inputs:
             return out
-    cal = calibrate(y, meta, progress=progress, **settings)
+    cal = calibrate(y, meta, search=search, seed=seed, progress=progress)
     return write_json_atomic(out, {"format": FORMAT, **cal.to_dict(), "inputs": inputs})
+
+
+def parameter_lines(doc) -> list:
+    """One line per calibrated parameter of a ``calib.json``: the fit and its 95 % interval, or
+    "not identified" (never a nominal value).
+
+    Examples
+    --------
+    >>> doc = {"step_um": 25.1, "step_identified": True, "step_interval_um": [25.0, 25.2],
+    ...        "beam_fwhm_um": None, "beam_identified": False, "beam_source": "not identified",
+    ...        "beam_interval_um": [8.0, 80.0]}
+    >>> print("\\n".join(parameter_lines(doc)))
+    step: 25.10 µm (95 % interval 25.00-25.20 µm)
+    beam FWHM: not identified (95 % interval 8.0-80.0 µm, the whole search)
+    """
+    lo, hi = doc["step_interval_um"]
+    step = (f"{doc['step_um']:.2f} µm" if doc["step_identified"]
+            else f"not identified (best {doc['step_um']:.2f} µm)")
+    lines = [f"step: {step} (95 % interval {lo:.2f}-{hi:.2f} µm)"]
+    lo, hi = doc["beam_interval_um"]
+    if doc["beam_identified"]:
+        lines.append(f"beam FWHM: {doc['beam_fwhm_um']:.1f} µm from the {doc['beam_source']} "
+                     f"(95 % interval {lo:.1f}-{hi:.1f} µm)")
+    else:
+        lines.append(f"beam FWHM: not identified (95 % interval {lo:.1f}-{hi:.1f} µm, "
+                     "the whole search)")
+    return lines
+
+
+def describe_beam(doc) -> str:
+    """The beam of a ``calib.json`` for a table cell: the fit, its route and 95 % interval, or
+    "not identified" with the interval (the whole search).
+
+    Examples
+    --------
+    >>> describe_beam({"beam_identified": True, "beam_fwhm_um": 31.96, "beam_source": "tone",
+    ...                "beam_interval_um": [31.2, 32.9]})
+    '32.0 µm (tone; 95 % 31.2–32.9 µm)'
+    >>> describe_beam({"beam_identified": False, "beam_fwhm_um": None,
+    ...                "beam_source": "not identified", "beam_interval_um": [8.0, 80.0]})
+    'not identified (95 % 8–80 µm)'
+    """
+    lo, hi = doc["beam_interval_um"]
+    if doc["beam_identified"]:
+        return (f"{doc['beam_fwhm_um']:.1f} µm ({doc['beam_source']}; "
+                f"95 % {lo:.1f}–{hi:.1f} µm)")
+    return f"not identified (95 % {lo:g}–{hi:g} µm)"

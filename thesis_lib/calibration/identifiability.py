@@ -128,15 +128,25 @@ def residual_structure(position_um, magnetisation, wavelength_um, harmonics: int
 
 
 def effective_samples(residual) -> float:
-    """Effective number of independent samples of a residual, from its lag-1 autocorrelation.
+    """Effective number of independent samples of a residual: n / (1 + 2 Σ_k ρ_k).
 
-    ``n (1 - r1) / (1 + r1)`` for an AR(1)-like residual (clipped to [3, n]); equals ``n`` for
-    white residuals and shrinks when the residual is smooth, as it is when the model misses
-    structure rather than noise.
+    The autocorrelations ρ_k are summed by Geyer's initial positive sequence (pairs
+    ρ_2m + ρ_2m+1 are added while they are positive), clipped to [3, n]. Equals about ``n``
+    for white residuals and shrinks when the residual is smooth — as it is when the beam
+    blurs the tape's grain, or when the model misses structure rather than noise.
+
+    Notes
+    -----
+    An AR(1) count from the lag-1 correlation alone, n (1 − ρ₁)/(1 + ρ₁), was used before:
+    it overestimates the count when a white floor sits on a smooth component (the floor
+    lowers ρ₁ but not the long-range sum), and the profile intervals of finely stepped scans
+    then held a planted beam in 12 of 20 seeds. Cost O(n log n) (FFT).
 
     References
     ----------
-    .. [1] C. S. Bretherton et al., "The effective number of spatial degrees of freedom of a
+    .. [1] C. J. Geyer, "Practical Markov chain Monte Carlo", Statist. Sci. 7 (1992)
+       473-483 (initial positive sequence).
+    .. [2] C. S. Bretherton et al., "The effective number of spatial degrees of freedom of a
        time-varying field", J. Climate 12 (1999) 1990-2009.
 
     Examples
@@ -148,6 +158,12 @@ def effective_samples(residual) -> float:
     >>> smooth = np.convolve(white, np.ones(20) / 20, mode="same")
     >>> bool(effective_samples(smooth) < 400)
     True
+
+    A white floor on a smooth component: the long-range correlation still counts.
+
+    >>> mixed = smooth * np.sqrt(20) + white          # equal variances
+    >>> bool(effective_samples(mixed) < 0.2 * 4000)
+    True
     """
     r = np.asarray(residual, dtype=np.float64)
     r = r - r.mean()
@@ -155,9 +171,15 @@ def effective_samples(residual) -> float:
     den = float(np.dot(r, r))
     if n < 3 or den == 0.0:
         return float(max(n, 3))
-    r1 = float(np.dot(r[:-1], r[1:]) / den)
-    r1 = min(max(r1, 0.0), 0.999)
-    return float(np.clip(n * (1.0 - r1) / (1.0 + r1), 3.0, n))
+    spectrum = np.abs(np.fft.rfft(r, 2 * n)) ** 2
+    rho = np.fft.irfft(spectrum)[:n] / den
+    tau = -1.0
+    for m in range(n // 2):
+        pair = rho[2 * m] + rho[2 * m + 1]
+        if pair <= 0.0:
+            break
+        tau += 2.0 * pair
+    return float(np.clip(n / max(tau, 1e-12), 3.0, n))
 
 
 def profile_interval(values, rho, n_samples: float, level: float = 0.95):
@@ -169,16 +191,26 @@ def profile_interval(values, rho, n_samples: float, level: float = 0.95):
         The parameter at each evaluated point (other parameters vary freely).
     rho : (k,) array_like
         Pearson ρ of the aligned simulation at each point.
-    n_samples : int
-        Length of the measured waveform.
+    n_samples : float
+        Independent samples of the measured waveform (its effective number,
+        :func:`effective_samples`, when the residual is correlated).
     level : float
         Confidence level.
 
     Returns
     -------
     (low, high, best) : tuple of float
-        Smallest and largest value whose profile statistic is within the
-        χ²₁ quantile, and the value of the best point.
+        Where the profile statistic crosses the χ²₁ quantile outside the smallest and the
+        largest value within it, and the value of the best point.
+
+    Notes
+    -----
+    The profile is the smallest statistic at each distinct value. Its crossings are
+    interpolated linearly between the last value inside and the first value outside: a
+    refined search scores points more finely near the optimum than the interval is wide
+    only by luck, and an interval that stopped at the scored points inside would shrink to
+    a single point whenever the grid is coarser than the interval. A profile that never
+    crosses on one side ends at the searched bound there (open: not identified).
 
     Examples
     --------
@@ -187,14 +219,33 @@ def profile_interval(values, rho, n_samples: float, level: float = 0.95):
     >>> lo, hi, best = profile_interval(v, rho, n_samples=200)
     >>> best, bool(23.0 < lo < 25.0 < hi < 27.0)
     (25.0, True)
+
+    Three scored points, coarser than the interval, still give an interval around the best:
+
+    >>> lo, hi, best = profile_interval([24.0, 25.0, 26.0], [0.9, 0.99, 0.9], n_samples=10)
+    >>> best, bool(24.0 < lo < 25.0 < hi < 26.0)
+    (25.0, True)
     """
     v = np.asarray(values, dtype=np.float64).ravel()
     r = np.asarray(rho, dtype=np.float64).ravel()
     residual = np.clip(1.0 - r**2, 1e-15, None)
     stat = n_samples * np.log(residual / residual.min())
-    inside = stat <= stats.chi2.ppf(level, 1)
     best = float(v[int(np.argmin(residual))])
-    return float(v[inside].min()), float(v[inside].max()), best
+    grid, where = np.unique(v, return_inverse=True)
+    profile = np.full(grid.size, np.inf)
+    np.minimum.at(profile, where, stat)
+    threshold = stats.chi2.ppf(level, 1)
+    inside = np.flatnonzero(profile <= threshold)
+    first, last = int(inside[0]), int(inside[-1])
+
+    def crossing(i_in, i_out):
+        a, b = profile[i_in], profile[i_out]
+        t = (threshold - a) / (b - a) if np.isfinite(b) and b > a else 0.0
+        return float(grid[i_in] + t * (grid[i_out] - grid[i_in]))
+
+    low = crossing(first, first - 1) if first > 0 else float(grid[0])
+    high = crossing(last, last + 1) if last < grid.size - 1 else float(grid[-1])
+    return low, high, best
 
 
 def identified(interval, searched) -> bool:

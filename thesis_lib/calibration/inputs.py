@@ -24,6 +24,8 @@ from thesis_lib._waveform import as_waveform
 
 #: ``series.yml`` keys a calibration cannot do without.
 REQUIRED_KEYS = ("tape_speed_m_s", "test_tone_hz", "step_um")
+#: Test-tone shapes a calibration can simulate (``signal`` in ``series.yml``).
+SIGNALS = ("sine", "square")
 #: Fewest scan positions a waveform must have (a few per tone period, over a period).
 MIN_SAMPLES = 8
 
@@ -44,8 +46,12 @@ class SeriesMeta:
     step_um: float
     beam_um: tuple = (26.0, 25.0)
     series_id: str = ""
+    signal: str = "sine"
 
     def __post_init__(self):
+        if self.signal not in SIGNALS:
+            raise ValueError(f"series metadata signal={self.signal!r}: calibration needs a "
+                             f"recorded test tone, one of {SIGNALS}")
         for name in ("tape_speed_m_s", "test_tone_hz", "step_um"):
             value = getattr(self, name)
             if not (np.isfinite(value) and value > 0):
@@ -68,15 +74,16 @@ class SeriesMeta:
         if missing:
             raise ValueError(f"{source}: missing {missing}; add them from the experiment log "
                              "(tape speed in m/s, test tone in Hz, nominal scan step in µm)")
-        if d.get("signal", "sine") != "sine":
+        if d.get("signal", "sine") not in SIGNALS:
             raise ValueError(f"{source}: signal is {d.get('signal')!r}; calibration needs a series "
-                             "that recorded a sine test tone")
+                             "that recorded a test tone (signal: sine or square)")
         beam = d.get("beam_um", (26.0, 25.0))
         beam = tuple(float(b) for b in (beam if isinstance(beam, (list, tuple)) else (beam, beam)))
         try:
             return cls(tape_speed_m_s=float(d["tape_speed_m_s"]),
                        test_tone_hz=float(d["test_tone_hz"]), step_um=float(d["step_um"]),
-                       beam_um=beam, series_id=str(d.get("series_id", "")))
+                       beam_um=beam, series_id=str(d.get("series_id", "")),
+                       signal=str(d.get("signal", "sine")))
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{source}: {exc}; fix the value in the file") from exc
 

@@ -211,7 +211,9 @@ def _fit_variances(power, shape):
     f the scale c has the closed form mean(I / shape), so only f is searched (a grid,
     then a bounded scalar refinement) — exact, and robust where the two variances trade.
     """
-    a = shape / shape.mean()
+    # a beam much wider than the step leaves the top of the band with a tape spectrum that
+    # underflows to zero; a tiny positive share keeps the all-tape end of the search finite
+    a = np.maximum(shape / shape.mean(), 1e-12)
 
     def profile(f):
         f = np.atleast_1d(f)

@@ -3,9 +3,11 @@
 For a measured scan waveform and its experiment log, :func:`calibrate`
 
 1. records the test tone once (:class:`~.simulate.ToneSimulator`);
-2. scores a coarse grid of (step, beam): for each point the simulated scans
-   are aligned to the measurement (:func:`~.align.align`: lag by correlation,
-   optional gain) and scored (:func:`~.score.match_metrics`,
+2. scores a coarse grid of (step, beam): for each point the simulated scans of the
+   noise-free recorded tone (the remanence before the f4 grain: the simulation's own
+   grain draw is independent of the measurement's, and a wider beam would score better
+   only by smoothing it away) are aligned to the measurement (:func:`~.align.align`: lag
+   by correlation, optional gain) and scored (:func:`~.score.match_metrics`,
    :func:`~.score.objective`);
 3. refines on finer grids, each spanning the neighbours of the previous
    optimum (:data:`REFINE_LEVELS` levels). The step must be known far more
@@ -19,11 +21,10 @@ For a measured scan waveform and its experiment log, :func:`calibrate`
 The step grid is relative to the nominal step of the log (the stage's
 effective step differs from it by a few per cent, which is what calibration
 is for); the beam grid is absolute. When the beam's interval spans the whole
-searched range the data say nothing about the beam: the reported beam is then
-the nominal one of the experiment log (``beam_source = "nominal"``), and the
-objective's own minimiser is kept as ``beam_fwhm_best_um`` — choosing a value
-the data cannot distinguish from any other would only report noise.
-``unidentified_beam="best"`` reports the minimiser instead.
+searched range the data say nothing about the beam: no beam is then reported
+(``beam_fwhm_um = None``, ``beam_source = "not identified"``, the interval the whole
+search). Neither the nominal beam of the log nor the objective's minimiser (kept,
+labelled, as ``beam_fwhm_best_um``) is a fit the data support.
 
 A second, independent route to the beam is the tape noise: the residual of the
 measurement against the *noise-free* simulated tone (aligned at the calibrated
@@ -36,7 +37,7 @@ identify the beam but that profile interval does, the beam is reported from it
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -52,6 +53,10 @@ STEP_FACTORS = tuple(np.round(np.linspace(0.8, 1.2, 17), 4))
 BEAMS_UM = (8.0, 12.0, 16.0, 20.0, 26.0, 32.0, 40.0, 50.0, 60.0, 80.0)
 REFINE_POINTS = 9
 REFINE_LEVELS = 3
+#: The best candidate lag is refined on this many sub-steps of the lag grid on either side:
+#: a lag quantised to the grid would be traded against the step (a lag error of half a
+#: segment over a 4 mm scan tilts the step by 0.05 %, as large as its interval).
+LAG_SUBDIVISIONS = 8
 #: Beams profiled by the noise-spectrum fit (evenly spread over the searched range).
 NOISE_BEAM_POINTS = 36
 #: Periodogram ordinates below this many tone harmonics are left out of the noise fit:
@@ -59,9 +64,92 @@ NOISE_BEAM_POINTS = 36
 NOISE_MIN_HARMONIC = 3.5
 
 
+@dataclass(frozen=True)
+class SearchSettings:
+    """How :func:`calibrate` searches (step, beam): grids, refinement, alignment, tone.
+
+    Attributes
+    ----------
+    step_factors : tuple of float
+        Coarse step grid as multiples of the nominal step.
+    beams_um : tuple of float
+        Coarse beam-FWHM grid (µm).
+    refine : bool
+        Evaluate ``refine_levels`` successive ``refine_points`` × ``refine_points`` grids,
+        each spanning the neighbours of the previous optimum.
+    gain : {"lsq", "none"}
+        Fit an affine gain after the lag, or only match means.
+    weights : tuple of (str, float) pairs, optional
+        Objective weights (default :data:`~.score.OBJECTIVE_WEIGHTS`); a dict is accepted.
+    drive_amplitude : float, optional
+        Peak drive of the recorded tone (default :data:`~.simulate.DRIVE_AMPLITUDE`).
+    offset_step_um : float, optional
+        Spacing of the candidate lags along the tape (default: Δℓ, or a quarter of the nominal
+        step when that is finer — a magnetisation edge must not be misplaced by half a
+        segment).
+    select : {"rho", "objective"}
+        What chooses the operating point and where the refinement goes: the largest ρ
+        (default: the Gaussian likelihood that the profile intervals are computed from, so
+        the point lies inside its own intervals), or the smallest objective J of §6.3.
+
+    Notes
+    -----
+    J's spectral tie-breakers compare the measurement's noise floor with a simulation that
+    has less of it; on a finely stepped scan they pull the beam towards the narrowest
+    searched value (measured on a planted square-wave scan: J chose 8 µm, ρ 32 µm for a
+    32 µm beam). J is still reported for every scored point.
+
+    Examples
+    --------
+    >>> s = SearchSettings(step_factors=(1.0, 0.9), beams_um=(20, 40), weights={"rho": 1.0})
+    >>> s.step_factors, s.beams_um, s.weights
+    ((0.9, 1.0), (20.0, 40.0), (('rho', 1.0),))
+    """
+
+    step_factors: tuple = STEP_FACTORS
+    beams_um: tuple = BEAMS_UM
+    refine: bool = True
+    refine_points: int = REFINE_POINTS
+    refine_levels: int = REFINE_LEVELS
+    gain: str = "lsq"
+    weights: tuple | None = None
+    drive_amplitude: float | None = None
+    offset_step_um: float | None = None
+    select: str = "rho"
+
+    def __post_init__(self):
+        set_ = object.__setattr__          # normalise once, so equal settings compare equal
+        set_(self, "step_factors", tuple(sorted(float(f) for f in self.step_factors)))
+        set_(self, "beams_um", tuple(sorted(float(b) for b in self.beams_um)))
+        if isinstance(self.weights, dict):
+            set_(self, "weights", tuple(sorted(self.weights.items())))
+        if self.select not in ("rho", "objective"):
+            raise ValueError(f"select must be 'rho' or 'objective', got {self.select!r}")
+        if self.gain not in ("lsq", "none"):
+            raise ValueError(f"gain must be 'lsq' or 'none', got {self.gain!r}")
+        if len(self.step_factors) < 2 or not self.beams_um or min(self.beams_um) <= 0:
+            raise ValueError("the search needs at least two step factors and one positive beam "
+                             "FWHM")
+
+    @property
+    def weight_dict(self) -> dict | None:
+        return None if self.weights is None else dict(self.weights)
+
+    def to_dict(self) -> dict:
+        """JSON-ready copy (lists for tuples, weights as a mapping)."""
+        out = asdict(self)
+        out.update(step_factors=list(self.step_factors), beams_um=list(self.beams_um),
+                   weights=self.weight_dict)
+        return out
+
+
 @dataclass
 class Surface:
-    """Scores on a (step × beam) grid: ``objective`` and each metric, shape (n_steps, n_beams)."""
+    """Scores on a (step × beam) grid: ``objective`` and each metric, shape (n_steps, n_beams).
+
+    ``criterion`` is what the search minimises (1 − ρ or the objective, see
+    :class:`SearchSettings`).
+    """
 
     steps_um: np.ndarray
     beams_um: np.ndarray
@@ -69,10 +157,11 @@ class Surface:
     metrics: dict
     gain: np.ndarray
     offset_um: np.ndarray
+    criterion: np.ndarray
 
     def best(self):
-        """``(i, j)`` of the smallest objective."""
-        return np.unravel_index(int(np.argmin(self.objective)), self.objective.shape)
+        """``(i, j)`` of the smallest criterion."""
+        return np.unravel_index(int(np.argmin(self.criterion)), self.criterion.shape)
 
     def to_dict(self) -> dict:
         return {"steps_um": self.steps_um.tolist(), "beams_um": self.beams_um.tolist(),
@@ -86,7 +175,7 @@ class Calibration:
     """The selected operating point, its match and everything needed to judge it."""
 
     step_um: float
-    beam_fwhm_um: float
+    beam_fwhm_um: float | None
     beam_source: str
     beam_fwhm_best_um: float
     metrics: dict
@@ -105,9 +194,20 @@ class Calibration:
     measured: np.ndarray | None = None
     simulated: np.ndarray | None = None
 
+    def parameters(self) -> dict:
+        """Per parameter: identified or not, the fitted value (None if not) and the 95 %
+        interval, as ``{"step": {...}, "beam_fwhm": {...}}``."""
+        return {"step": {"identified": self.step_identified,
+                         "value_um": self.step_um if self.step_identified else None,
+                         "interval_um": list(self.step_interval_um), "source": "tone"},
+                "beam_fwhm": {"identified": self.beam_identified, "value_um": self.beam_fwhm_um,
+                              "interval_um": list(self.beam_interval_um),
+                              "source": self.beam_source}}
+
     def to_dict(self, surfaces: bool = True) -> dict:
         """JSON-ready summary (``calib.json``)."""
         out = {"beam_fwhm_um": self.beam_fwhm_um, "step_um": self.step_um,
+               "parameters": self.parameters(),
                "segment_um": self.settings.get("segment_um"),
                "beam_source": self.beam_source, "beam_fwhm_best_um": self.beam_fwhm_best_um,
                "metrics": dict(self.metrics), "objective": self.objective,
@@ -126,23 +226,25 @@ class Calibration:
         return out
 
 
-def _score_grid(sim, measured, steps, beams, gain, weights, progress):
+def _score_grid(sim, measured, steps, beams, search, progress):
+    gain, weights = search.gain, search.weight_dict
     shape = (len(steps), len(beams))
     J = np.full(shape, np.inf)
     mets = {k: np.full(shape, np.nan) for k in METRICS}
     gains, offsets = np.full(shape, np.nan), np.full(shape, np.nan)
     for i, step in enumerate(steps):
         for j, beam in enumerate(beams):
-            windows = sim.scans(step, beam)
-            a = align(measured, windows, sim.offsets_um, step, gain=gain)
-            m = match_metrics(measured, a.apply(windows[a.index]))
+            a, window = aligned_tone(sim, measured, step, beam, gain)
+            m = match_metrics(measured, a.apply(window))
             for k in METRICS:
                 mets[k][i, j] = m[k]
             J[i, j] = objective(m, weights)
             gains[i, j], offsets[i, j] = a.gain, a.offset_um
             if progress is not None:
                 progress()
-    return Surface(np.asarray(steps, float), np.asarray(beams, float), J, mets, gains, offsets)
+    criterion = 1.0 - mets["rho"] if search.select == "rho" else J
+    return Surface(np.asarray(steps, float), np.asarray(beams, float), J, mets, gains, offsets,
+                   criterion)
 
 
 def _around(values, k, n):
@@ -152,12 +254,8 @@ def _around(values, k, n):
     return np.linspace(lo, hi, n)
 
 
-def calibrate(measured, meta: SeriesMeta, *, step_factors=STEP_FACTORS, beams_um=BEAMS_UM,
-              refine: bool = True, refine_points: int = REFINE_POINTS,
-              refine_levels: int = REFINE_LEVELS, gain: str = "lsq",
-              weights: dict | None = None, unidentified_beam: str = "nominal", params=None,
-              drive_amplitude: float | None = None, offset_step_um: float | None = None,
-              seed: int = 0, progress=None) -> Calibration:
+def calibrate(measured, meta: SeriesMeta, *, search: SearchSettings = SearchSettings(),
+              params=None, seed: int = 0, progress=None) -> Calibration:
     """Calibrate scan step and beam FWHM of the emulator to a measured scan waveform.
 
     Parameters
@@ -166,25 +264,10 @@ def calibrate(measured, meta: SeriesMeta, *, step_factors=STEP_FACTORS, beams_um
         The measured waveform, one value per scan position (any units and sign).
     meta : SeriesMeta
         The experiment log (tape speed, tone, nominal step and beam).
-    step_factors : sequence of float
-        Coarse step grid as multiples of the nominal step.
-    beams_um : sequence of float
-        Coarse beam-FWHM grid.
-    refine : bool
-        Evaluate ``refine_levels`` successive ``refine_points`` × ``refine_points``
-        grids, each spanning the neighbours of the previous optimum.
-    gain : {"lsq", "none"}
-        Fit an affine gain after the lag, or only match means.
-    weights : dict, optional
-        Objective weights (default :data:`~.score.OBJECTIVE_WEIGHTS`).
-    unidentified_beam : {"nominal", "best"}
-        What to report as the beam when the data do not constrain it.
+    search : SearchSettings
+        Grids, refinement, alignment gain, objective weights, tone drive.
     params : EmulatorParams, optional
         Emulator physics for the recording (Δℓ stays at ``params.segment_um``).
-    drive_amplitude : float, optional
-        Peak drive of the recorded tone (default :data:`~.simulate.DRIVE_AMPLITUDE`).
-    offset_step_um : float, optional
-        Spacing of the candidate lags along the tape (default Δℓ).
     seed : int
         Seed of the simulated tape noise.
     progress : callable, optional
@@ -193,6 +276,8 @@ def calibrate(measured, meta: SeriesMeta, *, step_factors=STEP_FACTORS, beams_um
     Returns
     -------
     Calibration
+        ``beam_fwhm_um`` is None (``beam_source = "not identified"``) when neither the tone
+        nor the tape-noise spectrum bounds the beam inside the searched range.
 
     Examples
     --------
@@ -203,31 +288,32 @@ def calibrate(measured, meta: SeriesMeta, *, step_factors=STEP_FACTORS, beams_um
     >>> meta = SeriesMeta(tape_speed_m_s=0.381, test_tone_hz=261.0, step_um=100.0)
     >>> truth = ToneSimulator(meta, 60, 130.0, params=p, seed=5)
     >>> y = truth.scan(104.0, 30.0, truth.offsets_um[40])
-    >>> cal = calibrate(y, meta, params=p, step_factors=(0.96, 1.0, 1.04, 1.08),
-    ...                 beams_um=(20.0, 40.0), refine_points=3, refine_levels=1)
+    >>> grid = SearchSettings(step_factors=(0.96, 1.0, 1.04, 1.08), beams_um=(20.0, 40.0),
+    ...                       refine_points=3, refine_levels=1)
+    >>> cal = calibrate(y, meta, params=p, search=grid)
     >>> round(cal.step_um, 1), cal.metrics["rho"] > 0.999
     (104.0, True)
     """
-    if unidentified_beam not in ("nominal", "best"):
-        raise ValueError("unidentified_beam must be 'nominal' or 'best', "
-                         f"got {unidentified_beam!r}")
+    if not isinstance(search, SearchSettings):
+        raise TypeError("search must be a SearchSettings (e.g. SearchSettings(beams_um=...))")
+    step_factors, gain, weights = search.step_factors, search.gain, search.weight_dict
+    refine, refine_points, refine_levels = search.refine, search.refine_points, search.refine_levels
     y = validate_waveform(measured, source=f"measured waveform {meta.series_id}".strip())
-    steps = meta.step_um * np.asarray(sorted(step_factors), dtype=np.float64)
-    beams = np.asarray(sorted(beams_um), dtype=np.float64)
-    if steps.size < 2 or beams.size < 1 or np.any(beams <= 0):
-        raise ValueError("the search needs at least two step factors and one positive beam FWHM")
-    extra = {} if drive_amplitude is None else {"drive_amplitude": drive_amplitude}
+    steps = meta.step_um * np.asarray(step_factors, dtype=np.float64)
+    beams = np.asarray(search.beams_um, dtype=np.float64)
+    extra = ({} if search.drive_amplitude is None
+             else {"drive_amplitude": search.drive_amplitude})
     max_step = float(steps.max()) * (1.0 + 1.0 / max(len(steps) - 1, 1))
     sim = ToneSimulator(meta, y.size, max_step, params=params, seed=seed,
-                        offset_step_um=offset_step_um, **extra)
-    coarse = _score_grid(sim, y, steps, beams, gain, weights, progress)
+                        offset_step_um=search.offset_step_um, **extra)
+    coarse = _score_grid(sim, y, steps, beams, search, progress)
     i, j = coarse.best()
     levels = []
     prev = coarse
     for _ in range(refine_levels if refine else 0):
         i, j = prev.best()
         prev = _score_grid(sim, y, _around(prev.steps_um, i, refine_points),
-                           _around(prev.beams_um, j, refine_points), gain, weights, progress)
+                           _around(prev.beams_um, j, refine_points), search, progress)
         levels.append(prev)
     fine = levels[-1] if levels else coarse
 
@@ -236,15 +322,15 @@ def calibrate(measured, meta: SeriesMeta, *, step_factors=STEP_FACTORS, beams_um
     pts_step = np.concatenate([np.repeat(s.steps_um, s.beams_um.size) for s in scored])
     pts_beam = np.concatenate([np.tile(s.beams_um, s.steps_um.size) for s in scored])
     pts_rho = np.concatenate([s.metrics["rho"].ravel() for s in scored])
-    pts_J = np.concatenate([s.objective.ravel() for s in scored])
-    best = int(np.argmin(pts_J))
+    pts_criterion = np.concatenate([s.criterion.ravel() for s in scored])
+    best = int(np.argmin(pts_criterion))
     step_best, beam_best = float(pts_step[best]), float(pts_beam[best])
     # The beam can only be identified if changing it over the searched range moves the
     # (re-aligned) simulation by more than the misfit that remains at the best point.
     beam_effect, residual = beam_sensitivity(sim, y, step_best, beam_best, beams, gain)
     misfit = float(np.sqrt(np.mean(residual ** 2)))
     # The profile statistic counts independent residuals; a residual dominated by model
-    # mismatch is smooth, so count the effective number of samples (AR(1) correction).
+    # mismatch is smooth, so count the effective number of samples (its summed autocorrelations).
     n_eff = effective_samples(residual)
     step_iv = profile_interval(pts_step, pts_rho, n_eff)[:2]
     beam_iv = profile_interval(pts_beam, pts_rho, n_eff)[:2]
@@ -260,38 +346,36 @@ def calibrate(measured, meta: SeriesMeta, *, step_factors=STEP_FACTORS, beams_um
     except ValueError as exc:           # too few positions for a spectrum: no second route
         noise_ok, noise_doc = False, {"identified": False, "skipped": str(exc)}
     tone_iv = beam_iv
-    if tone_ok or (unidentified_beam == "best" and not noise_ok):
+    if tone_ok:
         beam, source = beam_best, "tone"
     elif noise_ok:
         beam, source = noise.fwhm_um, "noise spectrum"
         beam_iv = noise.interval_um
     else:
-        # Not identified: the data allow any searched beam. (The tone's Wilks interval can
-        # still be narrow — it reads the simulation's own tape-noise draw — but the beam moves
-        # the simulation by less than the misfit, so that interval means nothing.)
-        beam, source = meta.beam_fwhm_um, "nominal"
+        # Not identified: the data allow any searched beam, and no value is reported as a
+        # fit. (The tone's Wilks interval can still be narrow — it reads the simulation's own
+        # tape-noise draw — but the beam moves the simulation by less than the misfit, so
+        # that interval means nothing.) The match below uses the objective's minimiser.
+        beam, source = None, "not identified"
         beam_iv = (float(beams.min()), float(beams.max()))
     beam_ok = tone_ok or noise_ok
 
-    windows = sim.scans(step_best, beam)
-    a = align(y, windows, sim.offsets_um, step_best, gain=gain)
-    simulated = a.apply(windows[a.index])
+    a, window = aligned_tone(sim, y, step_best, beam_best if beam is None else beam, gain)
+    simulated = a.apply(window)
     metrics = match_metrics(y, simulated)
-    settings = {"gain": gain, "weights": dict(weights or OBJECTIVE_WEIGHTS),
-                "step_factors": [float(f) for f in sorted(step_factors)],
-                "beams_um": beams.tolist(), "refine": bool(refine), "refine_points": refine_points,
+    settings = {**search.to_dict(), "weights": dict(weights or OBJECTIVE_WEIGHTS),
                 "refine_levels": refine_levels if refine else 0,
                 "segment_um": sim.segment_um, "offset_step_um": sim.offset_step_um,
                 "drive_amplitude": extra.get("drive_amplitude", "default"), "seed": seed,
                 "n_samples": int(y.size), "n_effective": float(n_eff),
                 "beam_effect_rms": float(beam_effect), "misfit_rms": float(misfit),
-                "unidentified_beam": unidentified_beam,
                 "beam_interval_tone_um": [float(v) for v in tone_iv]}
     nominal = {"step_um": meta.step_um, "beam_fwhm_um": meta.beam_fwhm_um,
                "wavelength_um": meta.wavelength_um,
                "beam_attenuation_at_tone": float(beam_attenuation(meta.beam_fwhm_um,
                                                                   meta.wavelength_um))}
-    return Calibration(step_um=step_best, beam_fwhm_um=float(beam), beam_source=source,
+    return Calibration(step_um=step_best, beam_fwhm_um=None if beam is None else float(beam),
+                       beam_source=source,
                        beam_fwhm_best_um=beam_best, metrics=metrics,
                        objective=objective(metrics, weights),
                        alignment={"offset_um": a.offset_um, "lag_samples": a.lag_samples,
@@ -312,9 +396,8 @@ def beam_sensitivity(sim, y, step_um, beam_um, beams, gain):
     beam, so an effect the gain can absorb does not count.
     """
     def aligned(beam):
-        windows = sim.scans(step_um, beam)
-        a = align(y, windows, sim.offsets_um, step_um, gain=gain)
-        return a.apply(windows[a.index])
+        a, window = aligned_tone(sim, y, step_um, beam, gain)
+        return a.apply(window)
 
     best = aligned(beam_um)
     effect = max((float(np.sqrt(np.mean((aligned(b) - best) ** 2)))
@@ -328,6 +411,27 @@ def noise_residual(sim, y, step_um, beam_um, gain):
     The simulation's own tape-noise draw would otherwise add to the residual a second,
     independent copy of the very noise whose spectrum is to be fitted.
     """
+    a, window = aligned_tone(sim, y, step_um, beam_um, gain)
+    return np.asarray(y, dtype=np.float64) - a.apply(window)
+
+
+def aligned_tone(sim, y, step_um, beam_um, gain):
+    """The noise-free simulated tone laid onto ``y``: ``(alignment, window)``.
+
+    The lag is chosen among the simulator's candidate offsets, then refined on
+    :data:`LAG_SUBDIVISIONS` sub-steps either side of the best one. The simulation's own
+    grain draw is left out: it is independent of the measurement's, and a wider beam would
+    score better only by smoothing it away. ``alignment.index`` is the nearest candidate;
+    ``offset_um`` and ``lag_samples`` are the refined lag.
+    """
     windows = sim.scans(step_um, beam_um, clean=True)
-    a = align(y, windows, sim.offsets_um, step_um, gain=gain)
-    return np.asarray(y, dtype=np.float64) - a.apply(windows[a.index])
+    coarse = align(y, windows, sim.offsets_um, step_um, gain=gain)
+    around = coarse.offset_um + sim.offset_step_um * np.linspace(-1.0, 1.0,
+                                                                 2 * LAG_SUBDIVISIONS + 1)
+    fine_windows = sim.scans_at(step_um, beam_um, around, clean=True)
+    fine = align(y, fine_windows, around, step_um, gain=gain)
+    if fine.rho <= coarse.rho:
+        return coarse, windows[coarse.index]
+    window = fine_windows[fine.index]
+    return replace(fine, index=coarse.index,
+                   lag_samples=float((fine.offset_um - sim.offsets_um[0]) / step_um)), window

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from thesis_lib.emulator import Emulator, EmulatorParams
+from thesis_lib.emulator.analysis import tone_drive
 from thesis_lib.emulator.readout import convolve_beam, scan_sample
 
 from .inputs import SeriesMeta
@@ -57,7 +58,8 @@ class ToneSimulator:
     drive_amplitude : float
         Peak of the sine drive.
     offset_step_um : float
-        Spacing of the candidate start offsets (default Δℓ).
+        Spacing of the candidate start offsets (default Δℓ, or a quarter of the nominal
+        step when that is finer).
     offset_periods : int
         Tone periods spanned by the candidate offsets (see below).
     seed : int
@@ -86,7 +88,9 @@ class ToneSimulator:
             params = params.replace(tape_speed_m_s=meta.tape_speed_m_s)
         self.meta, self.params, self.n_samples = meta, params, int(n_samples)
         self.segment_um = params.segment_um
-        self.offset_step_um = float(offset_step_um or self.segment_um)
+        # finer than Δℓ for finely stepped scans: an edge misplaced by half a segment would
+        # leave a misfit larger than the beam's effect on it
+        self.offset_step_um = float(offset_step_um or min(self.segment_um, meta.step_um / 4))
         wavelength = meta.wavelength_um
         self.lead_in_um = wavelength
         # margin for the widest beam kernel a grid is likely to ask for (6 sigma of 200 um)
@@ -97,7 +101,8 @@ class ToneSimulator:
         rate = params.output_rate
         duration = length_um * 1e-6 / meta.tape_speed_m_s
         n = int(np.ceil(duration * rate)) + 1
-        drive = drive_amplitude * np.sin(2 * np.pi * meta.test_tone_hz * np.arange(n) / rate)
+        drive = tone_drive(meta.test_tone_hz, n, rate, amplitude=drive_amplitude,
+                           waveform=meta.signal)
         tape = Emulator(params, cache_dir=False).record(drive, rate, seed)
         self.position_um = np.asarray(tape.position_um, dtype=np.float64)
         self.magnetisation = np.asarray(tape.magnetisation, dtype=np.float64)
@@ -135,6 +140,17 @@ class ToneSimulator:
             raise ValueError(f"step {step_um} µm exceeds the longest step this simulator was "
                              "recorded for; build it with a larger max_step_um")
         at = self.offsets_um[:, None] + float(step_um) * np.arange(self.n_samples)[None, :]
+        return np.interp(at, self.position_um, profile)
+
+    def scans_at(self, step_um: float, beam_um: float, offsets_um, clean: bool = False):
+        """Scan waveforms ``(len(offsets_um), n_samples)`` starting at any tape positions
+        (between the candidate offsets too: the profile is interpolated linearly)."""
+        profile = self.blurred(beam_um, clean)
+        at = (np.asarray(offsets_um, dtype=np.float64)[:, None]
+              + float(step_um) * np.arange(self.n_samples)[None, :])
+        if at.min() < self.position_um[0] or at.max() > self.position_um[-1]:
+            raise ValueError("scan offsets beyond the recorded tape; build the simulator with "
+                             "a larger max_step_um")
         return np.interp(at, self.position_um, profile)
 
     def scan(self, step_um: float, beam_um: float, offset_um: float) -> np.ndarray:

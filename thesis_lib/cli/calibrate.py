@@ -18,11 +18,13 @@ def register(subparsers) -> None:
                     "a grid of (step, beam FWHM) and then a finer grid around the best point, "
                     "align each simulation to WAVEFORM (lag by cross-correlation, optional gain), "
                     "score it (rho, NRMSE, E_rel, LSD, HF mismatch) and keep the point with the "
-                    "smallest objective; then fit the beam to the spectrum of the tape noise left "
+                    "largest rho; then fit the beam to the spectrum of the tape noise left "
                     "after the tone (Whittle likelihood). Reads only WAVEFORM and the experiment "
                     "log. Writes "
-                    "calib.json with beam_fwhm_um, step_um, metrics, the alignment, "
-                    "profile-likelihood intervals and both score surfaces.")
+                    "calib.json with step_um, beam_fwhm_um (null when the data do not identify "
+                    "the beam), step_identified / beam_identified with their 95 % "
+                    "profile-likelihood intervals (step_interval_um, beam_interval_um), metrics, "
+                    "the alignment and both score surfaces.")
     p.add_argument("waveform", metavar="WAVEFORM.npz",
                    help="measured waveform (array `s`, one value per scan position), e.g. from "
                         "`thesis extract`")
@@ -43,9 +45,6 @@ def register(subparsers) -> None:
     p.add_argument("--gain", choices=("lsq", "none"), default="lsq",
                    help="after the lag, fit an affine gain by least squares (lsq, default) or "
                         "only match means (none: the waveform is already in units of M/M_s)")
-    p.add_argument("--unidentified-beam", choices=("nominal", "best"), default="nominal",
-                   help="beam to report when the data do not constrain it: the log's nominal "
-                        "beam (default) or the objective's minimiser")
     p.add_argument("--seed", type=int_range(0), default=0,
                    help="seed of the simulated tape noise, >= 0 (default 0)")
     p.add_argument("--overwrite", action="store_true",
@@ -56,9 +55,15 @@ def register(subparsers) -> None:
 
 def _run(args) -> int:
     # deferred on purpose: `thesis --help` imports every verb module; the library loads in seconds
-    from thesis_lib.calibration.files import read_series_meta, write_calibration
+    from thesis_lib.calibration.files import parameter_lines, read_series_meta, write_calibration
     from thesis_lib.calibration.inputs import load_waveform
-    from thesis_lib.calibration.search import BEAMS_UM, REFINE_LEVELS, REFINE_POINTS, STEP_FACTORS
+    from thesis_lib.calibration.search import (
+        BEAMS_UM,
+        REFINE_LEVELS,
+        REFINE_POINTS,
+        STEP_FACTORS,
+        SearchSettings,
+    )
 
     meta = Path(args.series_meta)
     check_output(args.out, option="--out",
@@ -66,21 +71,21 @@ def _run(args) -> int:
     load_waveform(args.waveform)            # bad inputs fail before the progress bar starts
     layout = resolve_layout(args)
     read_series_meta(args.series_meta, layout)
-    settings = {"gain": args.gain, "unidentified_beam": args.unidentified_beam, "seed": args.seed,
-                "refine": not args.no_refine}
-    steps = args.step_factors or list(STEP_FACTORS)
-    beams = args.beams or list(BEAMS_UM)
-    settings.update(step_factors=steps, beams_um=beams)
-    total = len(steps) * len(beams) + (0 if args.no_refine else REFINE_LEVELS * REFINE_POINTS**2)
+    search = SearchSettings(step_factors=args.step_factors or STEP_FACTORS,
+                            beams_um=args.beams or BEAMS_UM, refine=not args.no_refine,
+                            gain=args.gain)
+    total = (len(search.step_factors) * len(search.beams_um)
+             + (0 if args.no_refine else REFINE_LEVELS * REFINE_POINTS**2))
     with tqdm(total=total, desc="calibrate", unit="point") as bar:
         out = write_calibration(args.waveform, args.series_meta, args.out,
                                 overwrite=args.overwrite, progress=bar.update, layout=layout,
-                                **settings)
+                                search=search, seed=args.seed)
     doc = json.loads(out.read_text())
+    for line in parameter_lines(doc):
+        print(line)
     m = doc["metrics"]
-    print(f"step {doc['step_um']:.2f} µm, beam FWHM {doc['beam_fwhm_um']:.1f} µm "
-          f"({doc['beam_source']}); rho {m['rho']:.3f}, NRMSE {m['nrmse']:.3f}, "
-          f"E_rel {m['e_rel']:.3f}, LSD {m['lsd_db']:.1f} dB, HF mismatch {m['hf_mismatch']:.3f}")
+    print(f"match: rho {m['rho']:.3f}, NRMSE {m['nrmse']:.3f}, E_rel {m['e_rel']:.3f}, "
+          f"LSD {m['lsd_db']:.1f} dB, HF mismatch {m['hf_mismatch']:.3f}")
     noise = doc.get("beam_noise", {})
     if "interval_um" in noise:
         lo, hi = noise["interval_um"]
@@ -89,3 +94,4 @@ def _run(args) -> int:
               f"{noise['crb_sd_um']:.3g} µm")
     print(f"calibration written to {out}")
     return 0
+

@@ -99,6 +99,44 @@ def total_harmonic_distortion(signal, coordinate, frequency, count: int = 5) -> 
     return float(np.sqrt(np.sum(a[1:] ** 2)) / a[0])
 
 
+#: Drive samples over which a square test tone rises from 10 % to 90 % of its swing.
+SQUARE_RISE_SAMPLES = 3.0
+
+
+def tone_drive(signal_hz, n_samples, rate, *, amplitude=0.5, waveform="sine") -> np.ndarray:
+    """``n_samples`` of a test-tone drive at ``rate`` Hz: a sine or a square wave of peak
+    ``amplitude``.
+
+    Notes
+    -----
+    The square wave is ``tanh(k sin φ) / tanh(k)``, with ``k`` such that it rises from 10 %
+    to 90 % of its swing in :data:`SQUARE_RISE_SAMPLES` samples. A hard-switched square
+    would place every edge on the sample grid: with a period that is not a whole number of
+    samples, the edges of a recording would then sit up to half a sample (4 µm of tape at
+    0.381 m/s and 48 kHz) off their true places, differently from one edge to the next and
+    from one recording to another — a jitter a calibration would read as a wider beam.
+    The smooth edge is placed by the continuous phase.
+
+    Examples
+    --------
+    >>> d = tone_drive(261.0, 400, 48000, amplitude=0.5, waveform="square")
+    >>> round(float(d[46]), 3), round(float(d[138]), 3)      # plateaus a quarter period in
+    (0.5, -0.5)
+    >>> int(np.sum(np.abs(d[:184]) < 0.4))                   # two short edges per period
+    6
+    """
+    phase = 2 * np.pi * float(signal_hz) * np.arange(int(n_samples)) / float(rate)
+    if waveform == "sine":
+        return amplitude * np.sin(phase)
+    if waveform == "square":
+        # tanh runs from 10 % to 90 % of its swing (-0.8 to 0.8) over ±atanh(0.8) = ±ln(9)/2
+        sharpness = np.log(9.0) * float(rate) / (2 * np.pi * float(signal_hz)
+                                                  * SQUARE_RISE_SAMPLES)
+        sharpness = max(sharpness, 1.0)
+        return amplitude * np.tanh(sharpness * np.sin(phase)) / np.tanh(sharpness)
+    raise ValueError(f"test-tone waveform must be 'sine' or 'square', not {waveform!r}")
+
+
 def recorded_tone_thd(emulator, amplitude=0.2, frequency=1000.0, duration_s=0.04,
                       sample_rate=48000, count=5):
     """THD of the noiseless remanence profile written by a sine of ``amplitude`` and

@@ -83,6 +83,8 @@ class SeriesSpec:
     tone_hz: float = 261.0
     beam_um: tuple = (26.0, 25.0)
     saturated: bool = False
+    signal: str = "sine"
+    calibration: bool = False
 
     def n_positions(self, tape_speed_m_s) -> int:
         """Files in the series: ``n_files``, or enough steps to span ``cycles`` of the tone."""
@@ -151,12 +153,20 @@ class PhantomConfig:
 
 
 def load_manifest(path=MANIFEST) -> dict:
-    """Series of the manifest as ``{id: SeriesSpec}`` (the reference under ``"reference"``)."""
+    """Series of the manifest as ``{id: SeriesSpec}`` (the reference under ``"reference"``).
+
+    The Table 5.2 series come first, then the reference, then the manifest's own
+    ``calibration_series`` (``SeriesSpec.calibration`` true): finely stepped scans that are
+    not in the thesis, recorded for calibrating the read-out.
+    """
     doc = yaml.safe_load(Path(path).read_text())
     try:
         common = {"tone_hz": float(doc["test_tone_hz"]), "beam_um": tuple(doc["beam_um"])}
         specs = {s["id"]: SeriesSpec(**{**common, **s}) for s in doc["series"]}
         specs["reference"] = SeriesSpec(**{**common, **doc["reference"]})
+        # our calibration acquisitions (not in Table 5.2): finely stepped, own beam and signal
+        for s in doc.get("calibration_series", []):
+            specs[s["id"]] = SeriesSpec(**{**common, **s, "calibration": True})
     except (KeyError, TypeError) as exc:
         raise ValueError(f"{path}: malformed series manifest ({exc}); each series needs id, "
                          "integration_s, repeats, step_um and cycles or n_files - compare with "
@@ -255,7 +265,8 @@ class SyntheticSeries:
         length = self.positions_true_um[-1] - first + margin
         tape = recorded_tape(spec.tone_hz, length / (c.tape_speed_m_s * 1e6), c.tape_speed_m_s,
                              start_um=first, source=c.tape_source,
-                             drive_amplitude=c.drive_amplitude, seed=tape_seed)
+                             drive_amplitude=c.drive_amplitude, waveform=spec.signal,
+                             seed=tape_seed)
         return beam_average(tape, self.positions_true_um, self.beam_fwhm_um,
                             azimuth_deg=c.azimuth_deg)
 
@@ -307,7 +318,9 @@ class SyntheticSeries:
         if spec.saturated:
             meta["signal"] = "saturated region (no tone)"
         else:
-            meta.update(signal="sine", test_tone_hz=spec.tone_hz)
+            meta.update(signal=spec.signal, test_tone_hz=spec.tone_hz)
+        if spec.calibration:
+            meta["purpose"] = "calibration scan (finely stepped; not a Table 5.2 series)"
         return meta
 
     # -- writing ------------------------------------------------------------------------------

@@ -41,8 +41,8 @@ class TapeProfile:
 
 
 def recorded_tape(signal_hz, duration, tape_speed, *, start_um=0.0, source="emulator",
-                  drive_amplitude=0.5, seed=0, **standin) -> TapeProfile:
-    """Magnetisation written on tape by a sine test tone.
+                  drive_amplitude=0.5, waveform="sine", seed=0, **standin) -> TapeProfile:
+    """Magnetisation written on tape by a test tone (a sine, or a square wave).
 
     Parameters
     ----------
@@ -59,6 +59,9 @@ def recorded_tape(signal_hz, duration, tape_speed, *, start_um=0.0, source="emul
         at this tape speed, driven by a sine of peak ``drive_amplitude``
         (0.5 gives |M/M_s| up to about 0.75). ``"stand-in"``:
         :func:`standin_tape` (keyword arguments ``standin`` go there).
+    waveform : {"sine", "square"}
+        Shape of the drive (emulator only): a square wave writes magnetisation edges
+        whose read-out spread is the beam itself.
     seed : int
         Seed of the tape noise.
 
@@ -82,10 +85,12 @@ def recorded_tape(signal_hz, duration, tape_speed, *, start_um=0.0, source="emul
                             **standin)
     if source != "emulator":
         raise ValueError(f"source must be 'emulator' or 'stand-in', not {source!r}")
+    from thesis_lib.emulator.analysis import tone_drive  # the emulator loads numba: deferred
+
     emulator = _emulator(float(tape_speed))
     rate = emulator.params.output_rate
     n = int(np.ceil(duration * rate)) + 1
-    drive = drive_amplitude * np.sin(2 * np.pi * signal_hz * np.arange(n) / rate)
+    drive = tone_drive(signal_hz, n, rate, amplitude=drive_amplitude, waveform=waveform)
     tape = emulator.record(drive, rate, seed)
     return TapeProfile(start_um + np.asarray(tape.position_um, float),
                        np.asarray(tape.magnetisation, float), "emulator")
