@@ -6,9 +6,6 @@ from tests.conftest import REPO_ROOT
 
 #: Most parameters of a function, and of a numba kernel (whose arguments cannot be objects).
 MAX_PARAMETERS, MAX_KERNEL_PARAMETERS = 12, 15
-#: Functions being regrouped on other branches at the time of writing; drop an entry once
-#: its function is within the limit.
-PENDING: set[str] = set()
 
 
 def _parameters(node) -> int:
@@ -27,7 +24,7 @@ def test_no_function_takes_more_parameters_than_the_limit():
             kernel = any("jit" in ast.unparse(d) for d in node.decorator_list)
             limit = MAX_KERNEL_PARAMETERS if kernel else MAX_PARAMETERS
             name = f"{path.relative_to(REPO_ROOT).as_posix()}::{node.name}"
-            if _parameters(node) > limit and name not in PENDING:
+            if _parameters(node) > limit:
                 over.append(f"{name} ({_parameters(node)} > {limit})")
     assert not over, "group what travels together (book/contributing.md): " + ", ".join(over)
 
