@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import signal as sps
 
+from thesis_lib._waveform import fit_length
+
 from ._signal import to_rate
 
 
@@ -56,7 +58,7 @@ def di_giovanna_chain(x, rate: int, *, seed: int, cutoff_hz: float = 7000.0,
     low = to_rate(lowpass(x, rate, cutoff_hz), rate, low_rate)
     peak = max(np.max(np.abs(low)), 1e-12)
     low = tpdf_quantise(low / peak, bits, rng) * peak
-    return _fit(to_rate(add_noise_snr(low, snr_db, rng), low_rate, rate), x.size)
+    return fit_length(to_rate(add_noise_snr(low, snr_db, rng), low_rate, rate), x.size)
 
 
 def rago_group_a(x, rate: int, *, seed: int, bits: int = 6, tones_hz=(50.0, 150.0, 1200.0),
@@ -99,5 +101,3 @@ CHAINS = {"di_giovanna_2025": di_giovanna_chain, "rago_2025_A": rago_group_a,
           "rago_2025_B": rago_group_b}
 
 
-def _fit(x, n):
-    return x[:n] if x.size >= n else np.pad(x, (0, n - x.size))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from thesis_lib._waveform import fit_length
 from thesis_lib.emulator import Emulator, Tape
 from thesis_lib.emulator.degradations import dropouts, print_through
 from thesis_lib.emulator.emulator import _streams
@@ -76,6 +77,3 @@ class ClipDraws:
         return np.stack([self.draw(s) for s in seeds])
 
 
-def fit_length(x: np.ndarray, n: int) -> np.ndarray:
-    """Cut or zero-pad ``x`` to ``n`` samples."""
-    return x[:n] if x.size >= n else np.pad(x, (0, n - x.size))

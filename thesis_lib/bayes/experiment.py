@@ -15,11 +15,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from thesis_lib._waveform import fit_length
 from thesis_lib.metrics import lsd, si_sdr
 from thesis_lib.provenance import profile_section
 
 from ._signal import to_rate
-from .draws import RATE, ClipDraws, fit_length
+from .draws import RATE, ClipDraws
 from .misfit import MisfitReference, misfit_score, roc_auc
 from .posterior import (
     ConformalScale,

@@ -21,6 +21,7 @@ import torch
 
 from thesis_lib._atomic import atomic_path
 from thesis_lib._paths import BAYES_RELEASE
+from thesis_lib._waveform import fit_length
 from thesis_lib.denoise.inference import chunk_starts, crossfade_weights
 
 from ._signal import check_observation, to_rate
@@ -189,11 +190,9 @@ class Restorer:
         y16 = to_rate(y, rate, RATE)
         init16 = None if init is None else to_rate(init, rate, RATE)[:y16.size]
         samples16 = self.sample(y16, init=init16, seed=seed, progress=progress)
-        samples = np.stack([_fit(to_rate(s, RATE, rate), y.size) for s in samples16])
+        samples = np.stack([fit_length(to_rate(s, RATE, rate), y.size) for s in samples16])
         mean = samples.mean(0)
         sd = samples.std(0, ddof=1) if self.samples > 1 else np.zeros_like(mean)
         return {"mean": mean, "sd": sd, "samples": samples}
 
 
-def _fit(x, n):
-    return x[:n] if x.size >= n else np.pad(x, (0, n - x.size))
