@@ -34,15 +34,20 @@ from .surrogate import Surrogate
 
 
 @torch.no_grad()
-def whitened_residual(surrogate: Surrogate, y, x_hat) -> np.ndarray:
-    """``(y − μ_ψ(x̂)) / √ν_ψ(x̂)`` of 1-D ``y`` and estimate ``x_hat`` (equal lengths)."""
+def _residual_and_log_variance(surrogate: Surrogate, y, x_hat):
     y = torch.as_tensor(np.asarray(y, dtype=np.float32))[None, None]
     x = torch.as_tensor(np.asarray(x_hat, dtype=np.float32))[None, None]
     if y.shape != x.shape:
         raise ValueError(f"observation and estimate differ in length: {y.shape[-1]} vs "
                          f"{x.shape[-1]} samples")
     mu, log_var = surrogate(x)
-    return ((y - mu) * torch.exp(-0.5 * log_var))[0, 0].numpy().astype(np.float64)
+    residual = ((y - mu) * torch.exp(-0.5 * log_var))[0, 0].numpy().astype(np.float64)
+    return residual, log_var
+
+
+def whitened_residual(surrogate: Surrogate, y, x_hat) -> np.ndarray:
+    """``(y − μ_ψ(x̂)) / √ν_ψ(x̂)`` of 1-D ``y`` and estimate ``x_hat`` (equal lengths)."""
+    return _residual_and_log_variance(surrogate, y, x_hat)[0]
 
 
 def residual_features(residual, *, bands: int = 8, nperseg: int = 256) -> np.ndarray:
@@ -101,20 +106,13 @@ class MisfitReference:
         return np.einsum("ij,jk,ik->i", d, self.precision, d)
 
 
-@torch.no_grad()
 def misfit_score(surrogate: Surrogate, y, x_hat) -> dict:
     """Misfit statistics of 1-D observation ``y`` given the estimate ``x_hat``.
 
     Returns ``{"score": |log mean r²|, "log_r2": log mean r², "excess": ½(mean r² − 1),
     "nll": mean NLL per sample in nats}``.
     """
-    y = torch.as_tensor(np.asarray(y, dtype=np.float32))[None, None]
-    x = torch.as_tensor(np.asarray(x_hat, dtype=np.float32))[None, None]
-    if y.shape != x.shape:
-        raise ValueError(f"observation and estimate differ in length: {y.shape[-1]} vs "
-                         f"{x.shape[-1]} samples")
-    mu, log_var = surrogate(x)
-    r = ((y - mu) * torch.exp(-0.5 * log_var))[0, 0].numpy().astype(np.float64)
+    r, log_var = _residual_and_log_variance(surrogate, y, x_hat)
     r2 = float(np.mean(r ** 2))
     nll = 0.5 * (r2 + float(log_var.mean()) + math.log(2 * math.pi))
     log_r2 = math.log(max(r2, 1e-300))
