@@ -9,7 +9,8 @@ from tests.conftest import REPO_ROOT
 from thesis_lib._paths import MANIFESTS
 
 MANIFEST = yaml.safe_load((MANIFESTS / "models.yml").read_text())
-ENTRIES = [entry for section in ("models", "bayes_models") for entry in MANIFEST.get(section, [])]
+SECTIONS = ("models", "bayes_models", "release_models")
+ENTRIES = [entry for section in SECTIONS for entry in MANIFEST.get(section, [])]
 #: The repository's limit on one model file.
 MAX_MIB = 20.0
 

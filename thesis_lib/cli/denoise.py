@@ -1,15 +1,15 @@
-"""``thesis denoise``: restore a recording with the trained U-Net (or a classical baseline)."""
+"""``thesis denoise``: restore a recording with a trained network (spectral release by default)."""
 
 from __future__ import annotations
 
-from thesis_lib._paths import UNET_RELEASE as RELEASE_CHECKPOINT
+from thesis_lib._paths import SPECTRAL_RELEASE
 
 from ._checks import check_output, float_range, int_range
 
 
 def register(subparsers):
     p = subparsers.add_parser(
-        "denoise", help="denoise an audio file with the U-Net (any rate, channels, length)",
+        "denoise", help="denoise an audio file with a trained network (any rate, channels, length)",
         description="Denoise IN and write OUT (float32 WAV) at IN's sample rate, length and "
                     "channel count, by overlap-add inference with smooth crossfades (thesis §4.4). "
                     "Recordings at another rate are resampled with the resampler the network was "
@@ -19,8 +19,9 @@ def register(subparsers):
                     "be IN or the checkpoint.")
     p.add_argument("input", metavar="IN", help="audio file to restore (WAV, FLAC, ...)")
     p.add_argument("output", metavar="OUT", help="where to write the restored WAV")
-    p.add_argument("--checkpoint", default=str(RELEASE_CHECKPOINT),
-                   help="model checkpoint (default: the released "
+    p.add_argument("--checkpoint", default=str(SPECTRAL_RELEASE),
+                   help="model checkpoint (default: the spectral release "
+                        "data_manifests/models/spectral_release.pt; the thesis U-Net is "
                         "data_manifests/models/unet_release.pt)")
     p.add_argument("--device", default="cpu", help="torch device (default cpu)")
     p.add_argument("--chunk-seconds", type=float_range(0, low_open=True), default=None,

@@ -31,6 +31,10 @@ from .unet import UNet1d, UNetConfig
 
 #: The thesis-architecture U-Net release (GPU-trained), scored in the reproduction chapters.
 RELEASE_CHECKPOINT = UNET_RELEASE
+#: What ``thesis denoise`` and :class:`~thesis_lib.denoise.inference.Denoiser` load by default:
+#: the spectral release, ahead of the U-Net on held-out real recordings at a hundredth of
+#: its operations (chapter ``release_denoiser``).
+DEFAULT_DENOISER = SPECTRAL_RELEASE
 
 _REQUIRED = ("model_config", "state_dict")
 
@@ -63,6 +67,11 @@ def read_checkpoint(path, map_location="cpu") -> dict:
                 "`thesis train --data ROOT --config full --out DIR` and pass "
                 "`--checkpoint DIR/best.pt`, or restore the release file listed in "
                 "data_manifests/models.yml")
+        if path.resolve() == SPECTRAL_RELEASE:
+            raise FileNotFoundError(
+                f"the released denoiser {path} is missing; train one with "
+                "`python -m thesis_lib.denoise.release_recipe` (command in "
+                "data_manifests/models.yml, entry spectral_release) or restore the file")
         raise FileNotFoundError(f"checkpoint {path} does not exist; check the path or train "
                                 "one with `thesis train`")
     try:

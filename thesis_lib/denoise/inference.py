@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 from thesis_lib._waveform import fit_length
 from thesis_lib.data.audio import read_audio, resample, write_wav
 
-from .checkpoint import RELEASE_CHECKPOINT, load_denoiser
+from .checkpoint import DEFAULT_DENOISER, load_denoiser
 from .fast import ChannelsLastUNet, FrozenRunner
 from .release_net import ReleaseNet
 from .unet import UNet1d
@@ -168,12 +168,12 @@ def overlap_add(fn, signal: np.ndarray, chunk: int, overlap: int, progress: bool
 
 
 class Denoiser:
-    """A trained U-Net ready to restore whole recordings.
+    """A trained denoising network ready to restore whole recordings.
 
     Parameters
     ----------
     checkpoint : path, optional
-        Defaults to the released model ``data_manifests/models/unet_release.pt``.
+        Defaults to the spectral release ``data_manifests/models/spectral_release.pt``.
     device : str
         Torch device for inference (CPU by default).
     chunk_seconds : float, optional
@@ -195,7 +195,7 @@ class Denoiser:
         Pass a network directly instead of a checkpoint (tests, chapters).
     """
 
-    def __init__(self, checkpoint=RELEASE_CHECKPOINT, device: str = "cpu",
+    def __init__(self, checkpoint=DEFAULT_DENOISER, device: str = "cpu",
                  chunk_seconds: float | None = None, overlap_seconds: float | None = None,
                  model=None, sample_rate: int | None = None, train_config: dict | None = None,
                  batch_size: int | None = None, channels_last: bool = True):
@@ -267,7 +267,7 @@ class Denoiser:
         return out[:, 0] if mono else out
 
 
-def denoise_file(src, dst, checkpoint=RELEASE_CHECKPOINT, device: str = "cpu",
+def denoise_file(src, dst, checkpoint=DEFAULT_DENOISER, device: str = "cpu",
                  progress: bool = True, **kwargs) -> Path:
     """Read ``src`` (any rate and channel count), denoise it, write ``dst`` atomically.
 

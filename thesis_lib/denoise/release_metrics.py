@@ -34,8 +34,8 @@ SPECTRAL_RELEASE_METRICS = SPECTRAL_RELEASE.with_name("spectral_release_metrics.
 
 #: The commands that re-measure each section (CACHE: the real-audio folder, RUN: the run).
 COMMANDS = {
-    "training": "nice -n 19 python -m thesis_lib.denoise.release_recipe --real CACHE --out RUN "
-                "--minutes 60 --threads 1 --export data_manifests/models/spectral_release.pt",
+    "training": "python -m thesis_lib.denoise.release_recipe --real CACHE --out RUN "
+                "--minutes 35 --threads 1 --export data_manifests/models/spectral_release.pt",
     "generalisation": "python -m thesis_lib.denoise.headroom --real CACHE --table generalisation "
                       "--checkpoint unet_release=data_manifests/models/unet_release.pt "
                       "--checkpoint spectral_release=data_manifests/models/spectral_release.pt",
