@@ -19,5 +19,7 @@ MODELS = MANIFESTS / "models"
 UNET_RELEASE = MODELS / "unet_release.pt"
 #: The spectral release network (CPU-trained, thesis_lib.denoise.spectral_net).
 SPECTRAL_RELEASE = MODELS / "spectral_release.pt"
+#: What ``thesis denoise`` and ``denoise.inference.Denoiser`` load by default.
+DEFAULT_DENOISER = SPECTRAL_RELEASE
 #: Surrogate likelihood and diffusion prior of ``thesis restore`` (thesis_lib.bayes).
 BAYES_RELEASE = MODELS / "bayes_release.pt"

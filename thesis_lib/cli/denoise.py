@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from thesis_lib._paths import SPECTRAL_RELEASE
+from thesis_lib._paths import DEFAULT_DENOISER
 
 from ._checks import check_output, float_range, int_range
 
@@ -19,7 +19,7 @@ def register(subparsers):
                     "be IN or the checkpoint.")
     p.add_argument("input", metavar="IN", help="audio file to restore (WAV, FLAC, ...)")
     p.add_argument("output", metavar="OUT", help="where to write the restored WAV")
-    p.add_argument("--checkpoint", default=str(SPECTRAL_RELEASE),
+    p.add_argument("--checkpoint", default=str(DEFAULT_DENOISER),
                    help="model checkpoint (default: the spectral release "
                         "data_manifests/models/spectral_release.pt; the thesis U-Net is "
                         "data_manifests/models/unet_release.pt)")

@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from thesis_lib._paths import DEFAULT_DENOISER as DEFAULT_DENOISER  # re-exported
 from thesis_lib._paths import SPECTRAL_RELEASE as SPECTRAL_RELEASE  # re-exported
 from thesis_lib._paths import UNET_RELEASE
 from thesis_lib.provenance import atomic_path
@@ -31,10 +32,6 @@ from .unet import UNet1d, UNetConfig
 
 #: The thesis-architecture U-Net release (GPU-trained), scored in the reproduction chapters.
 RELEASE_CHECKPOINT = UNET_RELEASE
-#: What ``thesis denoise`` and :class:`~thesis_lib.denoise.inference.Denoiser` load by default:
-#: the spectral release, ahead of the U-Net on held-out real recordings at a hundredth of
-#: its operations (chapter ``release_denoiser``).
-DEFAULT_DENOISER = SPECTRAL_RELEASE
 
 _REQUIRED = ("model_config", "state_dict")
 

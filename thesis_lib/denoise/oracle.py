@@ -67,8 +67,12 @@ def oracle_filter_response(clean, degraded, *, n_fft: int = N_FFT) -> np.ndarray
     """
     x, y = _check_pair(clean, degraded)
     big_x, big_y = _spectra(x, n_fft), _spectra(y, n_fft)
-    num = np.sum(big_x * np.conj(big_y), axis=1)
-    den = np.sum(np.abs(big_y) ** 2, axis=1)
+    return _least_squares_gain(np.sum(big_x * np.conj(big_y), axis=1),
+                               np.sum(np.abs(big_y) ** 2, axis=1))
+
+
+def _least_squares_gain(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num / den`` per bin; 0 where the degraded energy ``den`` is negligible."""
     tiny = 1e-12 * max(float(den.max()), 1e-300)
     return np.where(den > tiny, num / np.maximum(den, tiny), 0.0)
 
@@ -132,8 +136,24 @@ def fixed_filter_response(pairs, *, n_fft: int = N_FFT) -> np.ndarray:
         den = den + weight * np.sum(np.abs(big_y) ** 2, axis=1)
     if np.isscalar(den):
         raise ValueError("fixed_filter_response needs at least one (degraded, clean) pair")
-    tiny = 1e-12 * max(float(den.max()), 1e-300)
-    return np.where(den > tiny, num / np.maximum(den, tiny), 0.0)
+    return _least_squares_gain(num, den)
+
+
+def phase_delay(freqs, response, band) -> np.ndarray:
+    """Phase delay ``−arg H(f) / (2πf)`` in seconds of a response over the bins in ``band``.
+
+    The phase is unwrapped along ``band`` (a boolean mask over ``freqs`` that
+    excludes 0 Hz), so a pure delay ``τ`` gives ``τ`` at every bin.
+
+    Examples
+    --------
+    >>> f = np.linspace(0, 8000, 65)
+    >>> h = np.exp(-2j * np.pi * f * 50e-6)  # a 50 µs delay
+    >>> bool(np.allclose(phase_delay(f, h, f > 0), 50e-6))
+    True
+    """
+    freqs, response = np.asarray(freqs, dtype=float), np.asarray(response)
+    return -np.unwrap(np.angle(response[band])) / (2 * np.pi * freqs[band])
 
 
 def apply_response(degraded, response, *, n_fft: int = N_FFT) -> np.ndarray:
