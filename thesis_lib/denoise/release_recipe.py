@@ -74,6 +74,9 @@ class RecipeConfig:
     save_every_minutes: float = 5.0
     val_every_minutes: float = 10.0
     si_sdr_weight: float = 0.05      #: weight of −SI-SDR (dB) beside the aural loss; 0: aural only
+    #: the spectral net's filter starts as a pure delay of this many µs; None: the read-out
+    #: delay measured on the first pool (:func:`~thesis_lib.denoise.oracle.readout_delay`)
+    filter_delay_us: float | None = None
     model: dict = field(default_factory=lambda: SpectralNetConfig().to_dict())
     ranges: dict = field(default_factory=lambda: ParamRanges().to_dict())
 
@@ -172,7 +175,7 @@ def train_release(config: RecipeConfig, sources, val_pairs, out_dir, *, device=N
     model = build_network(config.model).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     state = {"step": 0, "seconds": 0.0, "generation": 0, "best_val_si_sdr": -math.inf,
-             "history": []}
+             "history": [], "filter_delay_us": None}
     if ckpt.exists():
         saved = read_checkpoint(ckpt)
         if saved["train_config"] != config.to_dict():
@@ -180,7 +183,7 @@ def train_release(config: RecipeConfig, sources, val_pairs, out_dir, *, device=N
                              "folder or delete it to start over")
         model.load_state_dict(saved["state_dict"])
         opt.load_state_dict(saved["optimizer"])
-        state = {k: saved[k] for k in state}
+        state = {k: saved.get(k, state[k]) for k in state}
         if saved.get("finished"):
             log(f"[release] {ckpt} is finished ({state['step']} steps)")
             return {**state, "status": "finished"}
@@ -192,6 +195,10 @@ def train_release(config: RecipeConfig, sources, val_pairs, out_dir, *, device=N
                            clip_samples=int(config.clip_seconds * RATE), rate=RATE,
                            ranges=ranges, seed=config.seed, generation=state["generation"])
     log(f"[release] pool of {config.pool_size} clips built in {time.monotonic() - t0:.0f} s")
+    if state["step"] == 0 and hasattr(model, "set_delay"):
+        state["filter_delay_us"] = _start_delay_us(config, pool)
+        model.set_delay(1e-6 * state["filter_delay_us"], RATE)
+        log(f"[release] filter starts as a {state['filter_delay_us']:.1f} µs delay")
     loss_fn = ReleaseLoss(config.si_sdr_weight) if config.si_sdr_weight else AuralLoss()
     amp = device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=amp)
@@ -261,6 +268,15 @@ def train_release(config: RecipeConfig, sources, val_pairs, out_dir, *, device=N
     log(f"[release] {status} at step {state['step']} ({state['seconds'] / 60:.1f} min of "
         f"{config.minutes}); emulator share of this session {100 * share:.0f} %")
     return {**state, "status": status}
+
+
+def _start_delay_us(config: RecipeConfig, pool: DegradationPool) -> float:
+    """The configured start delay of the spectral filter, or the pool's read-out delay."""
+    if config.filter_delay_us is not None:
+        return float(config.filter_delay_us)
+    from .oracle import readout_delay
+    pairs = [(y, x) for y, x in zip(pool.ys, pool.xs, strict=True) if np.any(y)]
+    return 1e6 * readout_delay(pairs, rate=RATE)
 
 
 def _training_clock(device):
