@@ -55,15 +55,13 @@ import numpy as np
 import torch
 from _common import add_out_argument, emit
 
-from thesis_lib.denoise.checkpoint import RELEASE_CHECKPOINT, load_denoiser
+from thesis_lib.denoise.checkpoint import RELEASE_CHECKPOINT, load_denoiser, macs_per_second
 from thesis_lib.denoise.config import preset
 from thesis_lib.denoise.fast import ChannelsLastUNet
 from thesis_lib.denoise.inference import Denoiser, chunk_starts
 from thesis_lib.denoise.loss import AuralLoss
 from thesis_lib.denoise.release_net import ReleaseNet
-from thesis_lib.denoise.release_net import macs_per_second as release_macs
 from thesis_lib.denoise.spectral_net import SpectralNet
-from thesis_lib.denoise.spectral_net import macs_per_second as spectral_macs
 from thesis_lib.denoise.unet import UNet1d, UNetConfig
 
 RATE = 44_100
@@ -71,24 +69,6 @@ RATE = 44_100
 RELEASE_FILES = {"release_net": RELEASE_CHECKPOINT.with_name("release_net.pt"),
                  "spectral_net": RELEASE_CHECKPOINT.with_name("spectral_release.pt")}
 RELEASE_NETS = {"release_net": ReleaseNet, "spectral_net": SpectralNet}
-
-
-def macs_per_second(model, rate: int = RATE) -> float:
-    """Multiply-accumulates of the convolutions per second of audio (counted with hooks)."""
-    total = 0
-
-    def hook(module, inputs, output):
-        nonlocal total
-        total += output.numel() * module.in_channels * module.kernel_size[0] // module.groups
-
-    handles = [
-        m.register_forward_hook(hook) for m in model.modules() if isinstance(m, torch.nn.Conv1d)
-    ]
-    with torch.inference_mode():
-        model(torch.zeros(1, 1, rate))
-    for h in handles:
-        h.remove()
-    return float(total)
 
 
 def timed(
@@ -130,7 +110,7 @@ def inference_report(name, model, train_config, seconds: float, threads: int, sw
         "overlap": den.overlap,
         "batch_size": den.batch_size,
         "parameters": model.count_parameters(),
-        "gmac_per_audio_s": round(macs_per_second(model) / 1e9, 3),
+        "gmac_per_audio_s": round(macs_per_second(model, RATE) / 1e9, 3),
     }
     if not sweep:
         return entry
@@ -279,9 +259,7 @@ def child_recording(name: str, seconds: float, threads: int) -> dict:
         "chunk": den.chunk,
         "batch_size": den.batch_size,
         "parameters": count,
-        "gmac_per_audio_s_per_channel": round(
-            (spectral_macs(model) if isinstance(model, SpectralNet) else release_macs(model))
-            / 1e9, 3),
+        "gmac_per_audio_s_per_channel": round(macs_per_second(model, RATE) / 1e9, 3),
     }
 
 

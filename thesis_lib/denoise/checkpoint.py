@@ -26,6 +26,7 @@ from thesis_lib._paths import SPECTRAL_RELEASE as SPECTRAL_RELEASE  # re-exporte
 from thesis_lib._paths import UNET_RELEASE
 from thesis_lib.provenance import atomic_path
 
+from . import release_net, spectral_net
 from .release_net import ReleaseNet, ReleaseNetConfig, is_release_config
 from .spectral_net import SpectralNet, SpectralNetConfig, is_spectral_config
 from .unet import UNet1d, UNetConfig
@@ -98,6 +99,42 @@ def build_network(model_config: dict) -> nn.Module:
                          "this version knows 'spectral_net', 'release_net' and the thesis "
                          "U-Net (no architecture key)")
     return UNet1d(UNetConfig(**model_config))
+
+
+#: How each architecture counts its multiply-accumulates: the convolution networks with
+#: forward hooks (the thesis U-Net has only ``Conv1d`` layers, which the hook counts the
+#: same way), the spectral network analytically (its FFTs and gains are no layers).
+_MAC_COUNTERS = {UNet1d: release_net.macs_per_second,
+                 ReleaseNet: release_net.macs_per_second,
+                 SpectralNet: spectral_net.macs_per_second}
+
+
+def macs_per_second(model: nn.Module, rate: int = 44_100) -> float:
+    """Multiply-accumulates per second of mono audio at ``rate``, for any denoiser network.
+
+    Dispatches on the network's class to the counter of its module
+    (:func:`thesis_lib.denoise.release_net.macs_per_second` for the thesis
+    :class:`UNet1d` and :class:`ReleaseNet`,
+    :func:`thesis_lib.denoise.spectral_net.macs_per_second` for :class:`SpectralNet`),
+    so callers need not know which architecture they hold.
+
+    Raises
+    ------
+    ValueError
+        For a network of another class.
+
+    Examples
+    --------
+    >>> net = ReleaseNet(widths=(8,), blocks=(0,), bottleneck_dilations=())
+    >>> macs_per_second(net, rate=800) == release_net.macs_per_second(net, rate=800)
+    True
+    """
+    for kind in type(model).__mro__:
+        if kind in _MAC_COUNTERS:
+            return _MAC_COUNTERS[kind](model, rate)
+    known = ", ".join(k.__name__ for k in _MAC_COUNTERS)
+    raise ValueError(f"no multiply-accumulate count for a {type(model).__name__}; pass one of "
+                     f"the denoiser networks ({known})")
 
 
 def load_denoiser(path=RELEASE_CHECKPOINT, device="cpu") -> tuple[nn.Module, dict]:
