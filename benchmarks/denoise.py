@@ -58,10 +58,11 @@ from _common import add_out_argument, emit
 from thesis_lib.denoise.checkpoint import RELEASE_CHECKPOINT, load_denoiser, macs_per_second
 from thesis_lib.denoise.config import preset
 from thesis_lib.denoise.fast import ChannelsLastUNet
-from thesis_lib.denoise.inference import Denoiser, chunk_starts
+from thesis_lib.denoise.inference import Denoiser
 from thesis_lib.denoise.loss import AuralLoss
 from thesis_lib.denoise.release_net import ReleaseNet
 from thesis_lib.denoise.spectral_net import SpectralNet
+from thesis_lib.denoise.speed import measure_speed
 from thesis_lib.denoise.unet import UNet1d, UNetConfig
 
 RATE = 44_100
@@ -227,35 +228,23 @@ def _recording_model(name: str):
 
 def child_recording(name: str, seconds: float, threads: int) -> dict:
     """Restore a stereo recording once after a warm-up; wall and CPU seconds (runs in a child)."""
-    import resource
-
     torch.set_num_threads(threads)
     model, train_config, weights = _recording_model(name)
     den = Denoiser(model=model, train_config=train_config)
-    audio = np.random.default_rng(0).uniform(-0.5, 0.5, (int(seconds * RATE), 2))
-    # warm-up: one call of each batch shape the recording will use, so that tracing and
+    # the warm-up runs each batch shape the recording will use, so that tracing and
     # freezing (once per shape) happen before the clock starts
-    chunks = len(chunk_starts(audio.shape[0], den.chunk, den.overlap))
-    for rows in {min(den.batch_size, chunks), chunks % den.batch_size} - {0}:
-        den._run(np.zeros((rows, min(den.chunk, audio.shape[0])), dtype=np.float32))
-
-    def cpu():
-        r = resource.getrusage(resource.RUSAGE_SELF)
-        return r.ru_utime + r.ru_stime
-
-    c0, t0 = cpu(), time.perf_counter()
-    den(audio, RATE)
-    wall, cpu_s = time.perf_counter() - t0, cpu() - c0
+    speed = measure_speed(den, seconds=seconds, channels=2, sample_rate=RATE, seed=0,
+                          warm_up="every_batch_shape")
     count = model.count_parameters() if hasattr(model, "count_parameters") else None
     return {
         "weights": weights,
         "audio_s": seconds,
-        "channels": 2,
-        "threads": threads,
-        "wall_s": round(wall, 2),
-        "real_time_factor": round(seconds / wall, 2),
-        "cpu_s_per_audio_s": round(cpu_s / seconds, 4),
-        "real_time_factor_from_cpu_time": round(threads * seconds / cpu_s, 2),
+        "channels": speed["channels"],
+        "threads": speed["threads"],
+        "wall_s": round(speed["wall_s"], 2),
+        "real_time_factor": round(speed["real_time_factor"], 2),
+        "cpu_s_per_audio_s": round(speed["cpu_s"] / seconds, 4),
+        "real_time_factor_from_cpu_time": round(speed["real_time_factor_from_cpu_time"], 2),
         "chunk": den.chunk,
         "batch_size": den.batch_size,
         "parameters": count,

@@ -155,3 +155,23 @@ def test_chunks_per_call_follow_the_activation_budget():
     assert ACTIVATION_BUDGET == 2 ** 20
     assert (quick.batch_size, wide.batch_size) == (4, 1)
     assert Denoiser(model=UNet1d(depth=2, width=8), batch_size=3).batch_size == 3
+
+
+@pytest.mark.parametrize("samples, rate", [(5000, 8000), (399, 8000), (11_025, 44_100)])
+def test_warm_up_runs_exactly_the_batch_shapes_of_a_whole_call(samples, rate):
+    # the warm-up must trace every shape the timed call will use (else tracing is timed):
+    # 5000 samples in 0.1-s chunks at 3 per call end in a partial batch, 399 samples are
+    # one short chunk, and 44.1 kHz audio is first resampled to the model's 8 kHz
+    den = Denoiser(model=UNet1d(depth=2, width=4), sample_rate=8000, chunk_seconds=0.1,
+                   batch_size=3)
+    shapes, run = [], den._run
+
+    def record(batch):
+        shapes.append(batch.shape)
+        return run(batch)
+
+    den._run = record
+    den.warm_up(samples, rate)
+    warmed, shapes[:] = set(shapes), []
+    den(np.random.default_rng(0).uniform(-0.5, 0.5, samples), rate)
+    assert warmed == set(shapes)

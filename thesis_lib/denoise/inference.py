@@ -236,6 +236,20 @@ class Denoiser:
                                                                                ReleaseNet):
             self.runner = FrozenRunner(self.model)  # the release net is channels-last already
 
+    def warm_up(self, length: int, sample_rate: int) -> None:
+        """Run the network once on every batch shape a ``length``-sample recording will use.
+
+        The CPU runner traces and freezes the network once per input shape
+        (:class:`~thesis_lib.denoise.fast.FrozenRunner`); calling this first keeps
+        that one-off cost out of a timed call on a recording of ``length`` samples
+        per channel at ``sample_rate``. The output is discarded.
+        """
+        if int(sample_rate) != self.sample_rate:
+            length = _resample(np.zeros(length), sample_rate, self.sample_rate).size
+        chunks = len(chunk_starts(length, self.chunk, self.overlap))
+        for rows in {min(self.batch_size, chunks), chunks % self.batch_size} - {0}:
+            self._run(np.zeros((rows, min(self.chunk, length)), dtype=np.float32))
+
     @torch.inference_mode()
     def _run(self, batch: np.ndarray) -> np.ndarray:
         y = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))[:, None].to(self.device)

@@ -5,9 +5,9 @@ machine it also counts the time other processes held the cores. The CPU-time
 factor — audio seconds per CPU second of this process, times the threads it
 may use — is what the same call would achieve on dedicated cores, and barely
 moves when the machine is busy. Both are reported, with the load average seen,
-so a reader can tell which to trust. ``benchmarks/denoise.py`` measures the
-3-minute stereo case in fresh processes, with peak memory; this module is the
-light version a chapter can afford.
+so a reader can tell which to trust. A chapter calls :func:`measure_speed` on a
+short signal; ``benchmarks/denoise.py`` calls it on the 3-minute stereo case,
+each network in a fresh process so that its peak memory is its own.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ import time
 import numpy as np
 import torch
 
+#: The warm-ups :func:`measure_speed` offers.
+WARM_UPS = ("one_second", "every_batch_shape")
+
 
 def _cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -26,7 +29,8 @@ def _cpu_seconds() -> float:
 
 
 def measure_speed(denoiser, *, seconds: float = 20.0, channels: int = 2,
-                  sample_rate: int = 44_100, seed: int = 0) -> dict:
+                  sample_rate: int = 44_100, seed: int = 0,
+                  warm_up: str = "one_second") -> dict:
     """Restore ``seconds`` of random ``channels``-channel audio once, after a warm-up.
 
     Parameters
@@ -36,6 +40,11 @@ def measure_speed(denoiser, *, seconds: float = 20.0, channels: int = 2,
         such as :class:`~thesis_lib.denoise.inference.Denoiser`.
     seconds, channels, sample_rate, seed
         The test signal: uniform noise in [−0.5, 0.5] (speed does not depend on content).
+    warm_up : {"one_second", "every_batch_shape"}
+        What runs before the clock starts: one call on the first second of the
+        signal, or ``denoiser.warm_up(samples, sample_rate)`` (a
+        :class:`~thesis_lib.denoise.inference.Denoiser`'s), one network call of
+        every batch shape the whole signal will use, so no tracing is timed.
 
     Returns
     -------
@@ -52,9 +61,15 @@ def measure_speed(denoiser, *, seconds: float = 20.0, channels: int = 2,
     """
     if seconds <= 0 or channels < 1:
         raise ValueError(f"need seconds > 0 and channels >= 1, got {seconds} and {channels}")
+    if warm_up not in WARM_UPS:
+        raise ValueError(f"unknown warm_up {warm_up!r}; pass one of {', '.join(WARM_UPS)}")
     rng = np.random.default_rng(seed)
     audio = rng.uniform(-0.5, 0.5, (int(seconds * sample_rate), channels))
-    denoiser(audio[: sample_rate], sample_rate)  # warm-up: traces, caches, allocations
+    # warm-up: traces, caches, allocations
+    if warm_up == "every_batch_shape":
+        denoiser.warm_up(audio.shape[0], sample_rate)
+    else:
+        denoiser(audio[: sample_rate], sample_rate)
     threads = torch.get_num_threads()
     cpu0, wall0 = _cpu_seconds(), time.perf_counter()
     denoiser(audio, sample_rate)
