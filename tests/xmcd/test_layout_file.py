@@ -17,15 +17,18 @@ from thesis_lib.xmcd.layout import DEFAULT_LAYOUT, Layout, load_layout
 
 @pytest.mark.parametrize("text, match", [
     ("fields: {frames: /d}\nfiels: 1\n", r"bad.yml: unknown key\(s\) \['fiels'\]"),
-    ("fields: {postion_um: /x}\n", r"unknown field\(s\) \['postion_um'\]"),
+    ("fields: {postion_um: /x}\n",
+     r"unknown field\(s\) \['postion_um'\] \(did you mean position_um\?\)"),
+    ("files: 3\n", r"bad.yml: `files` .* must be a text .*, not an integer \(3\)"),
+    ("blocks: {pattern: 'x'}\n", r"bad.yml: `blocks`: missing key\(s\) \['labels'\]"),
     ("fields: {frame_axes: fyz}\n", r"frame_axes='fyz'"),
     ("fields: {frames: {'++': /a, '-+': /b}}\n", r"one dataset path for each"),
     ("fields: {helicity: [1, 0]}\n", r"fields.helicity.*\+1 and -1"),
     ("blocks: {pattern: 'x(?P<scan>\\d+)', labels: {}}\n", r"named groups"),
     ("blocks: {pattern: '(?P<scan>\\d)(?P<block>\\w)', labels: {a: '++'}}\n",
      r"blocks.labels must name each"),
-    ("- just a list\n", r"a layout is a YAML mapping"),
-    ("fields: [unclosed\n", r"bad.yml: not valid YAML"),
+    ("- just a list\n", r"bad.yml: a layout is a mapping such as .*fields.*, not a list"),
+    ("fields: [unclosed\n", r"bad.yml: not valid YAML \(.* at line 2, column 1\)"),
 ])
 def test_bad_layout_names_file_and_key(tmp_path, text, match):
     path = tmp_path / "bad.yml"

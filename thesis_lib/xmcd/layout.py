@@ -68,7 +68,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-import yaml
+from thesis_lib._config import check_keys, check_kind, read_config, require_mapping
 
 from .errors import LayoutError, SeriesLayoutError
 from .frames import COMBINATIONS, combination_key, natural_key
@@ -177,38 +177,29 @@ def load_layout(path) -> Layout:
     FileNotFoundError, LayoutError
         Naming the file and the offending key.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such layout file; write one as described in "
-                                "thesis_lib.xmcd.layout (keys files, blocks, fields, series)")
-    try:
-        doc = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise LayoutError(
-            f"{path}: not valid YAML ({' '.join(str(exc).split())}); fix the file"
-        ) from exc
+    doc = read_config(path, what="layout", error=LayoutError,
+                      fix="write one as described in thesis_lib.xmcd.layout (keys files, "
+                          "blocks, fields, series)")
     return layout_from_dict(doc or {}, source=str(path))
 
 
 def layout_from_dict(doc, *, source="layout") -> Layout:
     """Validate a layout given as a dict (the parsed YAML)."""
-    if not isinstance(doc, dict):
-        raise LayoutError(f"{source}: a layout is a YAML mapping with keys {list(_TOP_KEYS)}")
-    unknown = sorted(set(doc) - set(_TOP_KEYS))
-    if unknown:
-        raise LayoutError(f"{source}: unknown key(s) {unknown}; a layout knows {list(_TOP_KEYS)} "
-                          "(dataset paths go under `fields`)")
+    require_mapping(doc, source=source, what="a layout", error=LayoutError,
+                    example="{files: ..., blocks: ..., fields: ..., series: ...}")
+    check_keys(doc, source=source, known=_TOP_KEYS, error=LayoutError,
+               hint=" (dataset paths go under `fields`)")
     fields = _check_fields(doc.get("fields") or {}, source)
     files = doc.get("files")
-    if files is not None and not isinstance(files, str):
-        raise LayoutError(f"{source}: `files` must be a glob pattern such as '*_master.h5'")
+    if files is not None:
+        check_kind(files, str, source=source, name="`files` (a glob pattern)",
+                   example="'*_master.h5'", error=LayoutError)
     pattern, labels = _check_blocks(doc.get("blocks"), fields, source)
     if pattern:
         fields.setdefault("frame_axes", "fyx")    # one block per file: no block axis
-    series = doc.get("series") or {}
-    if not isinstance(series, dict):
-        raise LayoutError(f"{source}: `series` must be a mapping (tape_speed_m_s, "
-                          "test_tone_hz, ...)")
+    series = check_kind(doc.get("series") or {}, dict, source=source, name="`series`",
+                        example="{tape_speed_m_s: 0.381, test_tone_hz: 261.0}",
+                        error=LayoutError)
     return Layout(fields=MappingProxyType(fields), files=files, block_pattern=pattern,
                   block_labels=MappingProxyType(labels), series=MappingProxyType(series),
                   source=source)
@@ -229,12 +220,10 @@ def as_layout(obj) -> Layout:
 
 
 def _check_fields(fields, source) -> dict:
-    if not isinstance(fields, dict):
-        raise LayoutError(f"{source}: `fields` must map reader fields to dataset paths or values")
-    unknown = sorted(set(fields) - set(DEFAULT_MAPPING))
-    if unknown:
-        raise LayoutError(f"{source}: unknown field(s) {unknown} under `fields`; known: "
-                          f"{sorted(DEFAULT_MAPPING)}")
+    check_kind(fields, dict, source=source, name="`fields` (reader field -> dataset path or value)",
+               example="{frames: /entry/data, position_um: 12.5}", error=LayoutError)
+    check_keys(fields, source=f"{source}: `fields`", known=DEFAULT_MAPPING, what="field",
+               error=LayoutError)
     frames = fields.get("frames")
     if isinstance(frames, dict):
         try:
@@ -268,9 +257,13 @@ def _check_fields(fields, source) -> dict:
 def _check_blocks(blocks, fields, source):
     if blocks is None:
         return None, {}
-    if not isinstance(blocks, dict) or set(blocks) != {"pattern", "labels"}:
-        raise LayoutError(f"{source}: `blocks` needs exactly `pattern` (a regex with groups scan "
-                          "and block) and `labels` (block value -> '++', '-+', '+-', '--')")
+    blocks_example = "{pattern: '(?P<scan>\\d+)_(?P<block>\\w+).h5', labels: {a: '++', ...}}"
+    check_kind(blocks, dict, source=source, name="`blocks`", example=blocks_example,
+               error=LayoutError)
+    check_keys(blocks, source=f"{source}: `blocks`", known=("pattern", "labels"),
+               required=("pattern", "labels"), error=LayoutError,
+               hint=" (pattern: a regex with groups scan and block; labels: block value -> "
+                    "'++', '-+', '+-', '--')")
     try:
         regex = re.compile(str(blocks["pattern"]))
     except re.error as exc:
