@@ -43,6 +43,22 @@ def test_bad_json_names_the_file(tmp_path):
         EmulatorParams.from_json(bad)
 
 
+@pytest.mark.parametrize("text, match", [
+    ('{"beam_fwhm": 30}', r"bad.json: unknown emulator parameter\(s\) \['beam_fwhm'\] "
+                          r"\(did you mean beam_fwhm_um\?\)"),
+    ('{"beam_fwhm_um": "wide"}', r"bad.json: beam_fwhm_um must be .*number .*not a text"),
+    ('{"newton_refine": 1}', r"bad.json: newton_refine must be true or false"),
+    ('[26.0]', r"bad.json: a parameter file is a mapping .*not a list"),
+    ('{"beam_fwhm_um": 30,}', r"bad.json: not valid JSON \(.*line 1 column 21"),
+])
+def test_a_bad_parameter_file_is_one_line_naming_file_and_key(tmp_path, text, match):
+    bad = tmp_path / "bad.json"
+    bad.write_text(text)
+    with pytest.raises(ValueError, match=match) as info:
+        EmulatorParams.from_json(bad)
+    assert "\n" not in str(info.value)
+
+
 def test_clip_seed_is_eq_4_3():
     assert clip_seed(7, "a/b.mp3", 3) == (7 + zlib.crc32(b"a/b.mp33")) % 2**32
     assert clip_seed(2**32, "x", 0) == zlib.crc32(b"x0")
