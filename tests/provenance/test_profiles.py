@@ -97,3 +97,14 @@ def test_null_matches_any_kind(tmp_path):
     path = _write(tmp_path, doc)
     assert profile_section("a", "s", path=path)._asdict() == {"k": 1, "n": None}
     assert profile_section("b", "s", path=path).n == "x"
+
+
+def test_a_missing_or_unparsable_profile_file_is_one_line_naming_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"gone.yml: no such profile file; restore it"):
+        profile_section("quick", "s", path=tmp_path / "gone.yml")
+    bad = tmp_path / "bad.yml"
+    bad.write_text("profiles:\n  quick: {s: {k: 1}\n")
+    with pytest.raises(ValueError, match=r"bad.yml: not valid YAML \(.* at line 3, column 1\); "
+                                         r"fix the line it names") as info:
+        profile_section("quick", "s", path=bad)
+    assert "\n" not in str(info.value)

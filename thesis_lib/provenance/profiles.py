@@ -25,8 +25,7 @@ import functools
 from collections import namedtuple
 from pathlib import Path
 
-import yaml
-
+from thesis_lib._config import read_config
 from thesis_lib._paths import MANIFESTS
 
 __all__ = ["PROFILE_FILE", "load_profiles", "profile_names", "profile_section"]
@@ -94,14 +93,8 @@ def _check(doc, path: Path) -> dict:
 
 @functools.lru_cache(maxsize=8)
 def _load(path: Path) -> dict:
-    try:
-        doc = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read the profile file ({exc.strerror}); restore it with "
-                         "`git checkout -- data_manifests/profiles.yml`") from exc
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML ({str(exc).splitlines()[0]}); fix the line "
-                         "it names") from exc
+    doc = read_config(path, what="profile",
+                      fix="restore it with `git checkout -- data_manifests/profiles.yml`")
     return _check(doc, path)
 
 
