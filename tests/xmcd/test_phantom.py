@@ -155,11 +155,22 @@ def test_profiles_map_onto_the_config(tmp_path):
         profile_config("huge")
 
 
-def test_malformed_manifest_names_the_file(tmp_path, tiny_manifest):
+@pytest.mark.parametrize("old, new, match", [
+    ("step_um: 200.0", "stepp_um: 200.0",
+     r"bad.yml: series 't1': unknown key\(s\) \['stepp_um'\] \(did you mean step_um\?\)"),
+    ("repeats: 2, step_um: 200.0", "repeats: two, step_um: 200.0",
+     r"bad.yml: series 't1': repeats must be an integer .*not a text \('two'\)"),
+    (", cycles: 2.0", "", r"bad.yml: series 't1': give cycles .* or n_files"),
+    ("test_tone_hz: 261.0\n", "", r"bad.yml: missing key\(s\) \['test_tone_hz'\]"),
+])
+def test_malformed_manifest_names_the_file_and_the_key(tmp_path, tiny_manifest, old, new, match):
     bad = tmp_path / "bad.yml"
-    bad.write_text(tiny_manifest.read_text().replace("step_um: 200.0", "stepp_um: 200.0"))
-    with pytest.raises(ValueError, match="bad.yml.*malformed series manifest"):
+    text = tiny_manifest.read_text()
+    assert old in text
+    bad.write_text(text.replace(old, new, 1))
+    with pytest.raises(ValueError, match=match) as info:
         load_manifest(bad)
+    assert "\n" not in str(info.value)
 
 
 def test_ground_truth_shifts_are_measured_from_the_reference_acquisition(tiny_config):

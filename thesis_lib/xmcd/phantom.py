@@ -51,8 +51,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-import yaml
 
+from thesis_lib._config import check_keys, check_kind, read_config, require_mapping
 from thesis_lib._npz import write_npz_deterministic
 from thesis_lib._paths import MANIFESTS
 from thesis_lib.provenance import PROFILE_FILE, profile_section, write_json_atomic
@@ -159,19 +159,56 @@ def load_manifest(path=MANIFEST) -> dict:
     ``calibration_series`` (``SeriesSpec.calibration`` true): finely stepped scans that are
     not in the thesis, recorded for calibrating the read-out.
     """
-    doc = yaml.safe_load(Path(path).read_text())
-    try:
-        common = {"tone_hz": float(doc["test_tone_hz"]), "beam_um": tuple(doc["beam_um"])}
-        specs = {s["id"]: SeriesSpec(**{**common, **s}) for s in doc["series"]}
-        specs["reference"] = SeriesSpec(**{**common, **doc["reference"]})
-        # our calibration acquisitions (not in Table 5.2): finely stepped, own beam and signal
-        for s in doc.get("calibration_series", []):
-            specs[s["id"]] = SeriesSpec(**{**common, **s, "calibration": True})
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f"{path}: malformed series manifest ({exc}); each series needs id, "
-                         "integration_s, repeats, step_um and cycles or n_files - compare with "
-                         "data_manifests/xmcd_table_5_2.yml") from exc
+    doc = require_mapping(
+        read_config(path, what="series manifest",
+                    fix="restore data_manifests/xmcd_table_5_2.yml with `git checkout` or pass "
+                        "an existing manifest"),
+        source=str(path), what="a series manifest",
+        example="{test_tone_hz: 261.0, beam_um: [26.0, 25.0], series: [...], reference: {...}}")
+    source = str(path)
+    check_keys(doc, source=source, known=_MANIFEST_KEYS, required=_MANIFEST_REQUIRED,
+               hint=_COMPARE)
+    common = {"tone_hz": float(check_kind(doc["test_tone_hz"], (int, float), source=source,
+                                          name="test_tone_hz", example="261.0")),
+              "beam_um": tuple(check_kind(doc["beam_um"], list, source=source, name="beam_um",
+                                          example="[26.0, 25.0]"))}
+    series = check_kind(doc["series"], list, source=source, name="series",
+                        example="[{id: s1, ...}]")
+    specs = {e["id"]: SeriesSpec(**{**common, **e})
+             for e in (_series_entry(e, source) for e in series)}
+    specs["reference"] = SeriesSpec(**{**common, **_series_entry(doc["reference"], source)})
+    # our calibration acquisitions (not in Table 5.2): finely stepped, own beam and signal
+    for entry in check_kind(doc.get("calibration_series") or [], list, source=source,
+                            name="calibration_series", example="[{id: c1, ...}]"):
+        entry = _series_entry(entry, source)
+        specs[entry["id"]] = SeriesSpec(**{**common, **entry, "calibration": True})
     return specs
+
+
+#: Top-level keys of a series manifest; the others describe the experiment for readers.
+_MANIFEST_KEYS = ("version", "experiment", "test_tone_hz", "signal", "tape_speed_m_s", "beam_um",
+                  "polarisations", "series", "reference", "calibration_series")
+_MANIFEST_REQUIRED = ("test_tone_hz", "beam_um", "series", "reference")
+_COMPARE = " (compare data_manifests/xmcd_table_5_2.yml)"
+
+
+def _series_entry(entry, source: str) -> dict:
+    """One series of a manifest, its keys and the kinds of its numbers checked."""
+    entry = require_mapping(entry, source=source, what="each series",
+                            example="{id: s1, integration_s: 6.0, repeats: 1, step_um: 25.0, "
+                                    "cycles: 6.0}")
+    where = f"{source}: series {entry.get('id', '(no id)')!r}"
+    check_keys(entry, source=where, known=SeriesSpec.__dataclass_fields__,
+               required=("id", "integration_s", "repeats", "step_um"), hint=_COMPARE)
+    for name, kinds, example in (("integration_s", (int, float), "6.0"),
+                                 ("step_um", (int, float), "25.0"),
+                                 ("cycles", (int, float), "6.0"), ("repeats", int, "2"),
+                                 ("n_files", int, "5")):
+        if entry.get(name) is not None:
+            check_kind(entry[name], kinds, source=where, name=name, example=example)
+    if entry.get("cycles") is None and entry.get("n_files") is None:
+        raise ValueError(f"{where}: give cycles (tone periods the scan spans) or n_files")
+    return entry
 
 
 def profile_settings(profile="quick", *, profiles=PROFILE_FILE) -> dict:
