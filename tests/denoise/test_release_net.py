@@ -1,4 +1,4 @@
-"""Release network: lengths, level equivariance, MAC count, files (identity: elsewhere)."""
+"""Release network: lengths, locality, MAC count, files (shared checks: test_architectures)."""
 
 import numpy as np
 import pytest
@@ -13,18 +13,12 @@ from thesis_lib.denoise.release_net import (
     macs_per_second,
 )
 
-SMALL = dict(stride=4, widths=(8, 16), blocks=(1, 0), bottleneck_dilations=(1, 2))
+from .conftest import SMALL_RELEASE as SMALL
+from .conftest import perturbed
 
 
-def _perturbed(seed: int = 0, **shape) -> ReleaseNet:
-    """A network whose zero-initialised layers are given random weights (not the identity)."""
-    torch.manual_seed(seed)
-    net = ReleaseNet(**(shape or SMALL)).eval()
-    with torch.no_grad():
-        for p in net.parameters():
-            if not p.any():
-                p.normal_(0.0, 0.05)
-    return net
+def _perturbed(seed: int = 0) -> ReleaseNet:
+    return perturbed(ReleaseNet, SMALL, seed)
 
 
 @pytest.mark.parametrize("length", [1, 7, 64, 1001, 4096])
@@ -32,14 +26,6 @@ def test_output_has_the_input_length(length):
     net = _perturbed()
     with torch.inference_mode():
         assert net(torch.randn(2, 1, length)).shape == (2, 1, length)
-
-
-def test_scaling_the_input_scales_the_output():
-    net = _perturbed(1)
-    y = torch.randn(1, 1, 2048)
-    with torch.inference_mode():
-        a, b = net(y), net(8.0 * y)
-    torch.testing.assert_close(b, 8.0 * a, rtol=1e-4, atol=1e-5)
 
 
 def test_output_depends_only_on_nearby_samples():
