@@ -233,3 +233,18 @@ def test_recalibration_summary_reads_the_rows_it_summarises():
     assert abs(row["split_test"] - 0.9) < 0.03
     assert abs(row["cross_held_out"] - 0.9) < 0.01
     assert 0 < row["cross_ci95_tracks"] < 0.05
+
+
+def test_held_out_clips_are_spread_over_their_tracks():
+    from thesis_lib.bayes.experiment import spread_over_tracks
+
+    tracks = [f"t{i // 6}" for i in range(36)]                 # 6 tracks of 6 clips
+    picked = spread_over_tracks(tracks, 8)
+    assert len(picked) == 8 and picked == sorted(picked)
+    # every track gives one clip before any gives a third; two tracks give a second
+    counts = np.bincount([int(tracks[i][1:]) for i in picked], minlength=6)
+    assert sorted(counts) == [1, 1, 1, 1, 2, 2]
+    assert spread_over_tracks(tracks) == list(range(36))
+    assert spread_over_tracks(["x"] * 5, 4) == [0, 1, 2, 3]     # one track: the first clips
+    with pytest.raises(ValueError, match="≥ 0"):
+        spread_over_tracks(tracks, -1)

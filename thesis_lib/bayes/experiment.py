@@ -177,6 +177,32 @@ def summarise_methods(rows, methods) -> dict:
     return summary
 
 
+def spread_over_tracks(tracks, limit: int | None = None) -> list[int]:
+    """Indices of up to ``limit`` clips drawn from their tracks in turn, in input order.
+
+    The first clip of every track is taken, then the second, and so on, so that a
+    limited held-out set spans as many tracks as it can (the exchangeable unit of the
+    cross-conformal scale) instead of filling up with the clips of the first track.
+
+    Examples
+    --------
+    >>> spread_over_tracks(["a", "a", "a", "b", "b", "c"], 4)
+    [0, 1, 3, 5]
+    >>> spread_over_tracks(["a", "a", "a"], 2), spread_over_tracks(["a", "b"])
+    ([0, 1], [0, 1])
+    """
+    tracks = list(tracks)
+    if limit is not None and limit < 0:
+        raise ValueError(f"the clip limit must be ≥ 0 or None, got {limit}")
+    seen: dict = {}
+    turn = []
+    for i, track in enumerate(tracks):
+        turn.append((seen.get(track, 0), i))
+        seen[track] = seen.get(track, 0) + 1
+    chosen = sorted(turn)[:len(tracks) if limit is None else limit]
+    return sorted(i for _, i in chosen)
+
+
 def recalibrate(val_rows, test_rows, methods, *, level: float = 0.9) -> dict:
     """Split-conformal and track-grouped cross-conformal scales of every posterior method.
 
