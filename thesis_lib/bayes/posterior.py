@@ -146,6 +146,8 @@ def _weighted_rank_quantile(scores, weights, level: float) -> float:
     """
     order = np.argsort(scores, kind="stable")
     cumulative = np.cumsum(weights[order])
+    # the factor 1 − 1e-12 keeps rounding in the cumulative sum from moving an exact
+    # integer rank (unit weights) up by one
     rank = np.searchsorted(cumulative, level * (cumulative[-1] + 1) * (1 - 1e-12))
     return float(scores[order[min(rank, scores.size - 1)]])
 
@@ -223,7 +225,8 @@ def cross_conformal_scales(clean, means, sds, groups, *,
     -----
     This is the cross-conformal predictor of Vovk (2015) with one fold per group, the
     grouping that keeps clips of one source together (Barber et al. 2021 for the
-    leave-one-out form; Dunn et al. 2023 for exchangeable groups weighed equally). It
+    leave-one-out form; the equal weighting of groups is the CDF pooling of Dunn et al.
+    2023, whose coverage for exchangeable groups is asymptotic in their number). It
     does not use a clip to fit the factor that is applied to it. Its coverage is
     nominal on average over groups when groups are exchangeable; with few groups the
     coverage of a single group scatters with the between-group spread of the factor.
