@@ -1,8 +1,10 @@
 """The Task 3 chapter's experiment: profiles, cached training, per-clip evaluation.
 
 The chapter trains the surrogate and the prior on the training split of the book's paired
-corpora (the clips of the ``denoiser`` chapter), fits the conformal scale on the validation
-split and scores every method on the test split. Trained models are saved in
+corpora (the clips of the ``denoiser`` chapter), scores every method on the test split and
+recalibrates the posterior intervals by conformal scales fitted on held-out clips that are
+not scored with them (split conformal: validation → test; cross-conformal: each held-out
+track from the others). Trained models are saved in
 ``data_dir/task3`` and reused on re-execution.
 """
 
@@ -25,7 +27,9 @@ from .misfit import MisfitReference, misfit_score, roc_auc
 from .posterior import (
     ConformalScale,
     coverage,
+    cross_conformal_scales,
     crps_ensemble,
+    interval_factor,
     spread_skill,
     tile_rank_correlation,
 )
@@ -152,8 +156,8 @@ def mean_ci95(values) -> tuple[float, float]:
     return float(v.mean()), float(t.ppf(0.975, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size))
 
 
-SUMMARY_KEYS = ("lsd_db", "coverage", "coverage_conformal", "crps", "spread_skill",
-                "tile_rank_corr", "runtime_s_per_s")
+SUMMARY_KEYS = ("lsd_db", "coverage", "coverage_conformal", "coverage_cross", "crps",
+                "spread_skill", "tile_rank_corr", "runtime_s_per_s")
 
 
 def summarise_methods(rows, methods) -> dict:
@@ -173,42 +177,140 @@ def summarise_methods(rows, methods) -> dict:
     return summary
 
 
-def recalibrate(val_rows, test_rows, methods, *, level: float = 0.9) -> dict:
-    """Fit a split-conformal scale per posterior method on ``val_rows``; score ``test_rows``.
+def spread_over_tracks(tracks, limit: int | None = None) -> list[int]:
+    """Indices of up to ``limit`` clips drawn from their tracks in turn, in input order.
 
-    Each test row of a method gains ``coverage_conformal``, the coverage of the rescaled
-    ``level`` interval. Returns ``{method: ConformalScale}``.
+    The first clip of every track is taken, then the second, and so on, so that a
+    limited held-out set spans as many tracks as it can (the exchangeable unit of the
+    cross-conformal scale) instead of filling up with the clips of the first track.
+
+    Examples
+    --------
+    >>> spread_over_tracks(["a", "a", "a", "b", "b", "c"], 4)
+    [0, 1, 3, 5]
+    >>> spread_over_tracks(["a", "a", "a"], 2), spread_over_tracks(["a", "b"])
+    ([0, 1], [0, 1])
     """
-    scales = {}
+    tracks = list(tracks)
+    if limit is not None and limit < 0:
+        raise ValueError(f"the clip limit must be ≥ 0 or None, got {limit}")
+    seen: dict = {}
+    turn = []
+    for i, track in enumerate(tracks):
+        turn.append((seen.get(track, 0), i))
+        seen[track] = seen.get(track, 0) + 1
+    chosen = sorted(turn)[:len(tracks) if limit is None else limit]
+    return sorted(i for _, i in chosen)
+
+
+def recalibrate(val_rows, test_rows, methods, *, level: float = 0.9) -> dict:
+    """Split-conformal and track-grouped cross-conformal scales of every posterior method.
+
+    Split conformal: a scale per method fitted on ``val_rows`` and applied to
+    ``test_rows``; each test row of the method gains ``coverage_conformal``. It assumes
+    that validation and test clips are exchangeable, which fails when each split holds
+    the clips of a few different tracks.
+
+    Cross-conformal (when the rows carry a ``"track"``): the validation and test rows,
+    both held out from training, are pooled and grouped by track; each track's rows are
+    rescaled by the scale fitted on the other tracks' rows, every track weighing the same
+    (:func:`~.posterior.cross_conformal_scales`). Each of those rows gains
+    ``coverage_cross`` and ``cross_width_ratio``, the rescaled half-width over the raw
+    Student-t one (below one: the raw interval was narrowed).
+
+    Returns ``{"split": {method: ConformalScale}, "cross": {method: {track:
+    ConformalScale}}}`` (``"cross"`` empty when the rows carry no track).
+    """
+    split, cross = {}, {}
     for name in methods:
         val = [r for r in val_rows if r["method"] == name]
-        scales[name] = ConformalScale.fit([r["clean"] for r in val],
-                                          [r["samples"].mean(0) for r in val],
-                                          [r["samples"].std(0, ddof=1) for r in val],
-                                          level=level)
-        for r in (r for r in test_rows if r["method"] == name):
+        test = [r for r in test_rows if r["method"] == name]
+        split[name] = ConformalScale.fit([r["clean"] for r in val],
+                                         [r["samples"].mean(0) for r in val],
+                                         [r["samples"].std(0, ddof=1) for r in val],
+                                         level=level)
+        for r in test:
             s = r["samples"]
-            r["coverage_conformal"] = scales[name].coverage(r["clean"], s.mean(0),
-                                                            s.std(0, ddof=1))
-    return scales
+            r["coverage_conformal"] = split[name].coverage(r["clean"], s.mean(0),
+                                                           s.std(0, ddof=1))
+        held_out = val + test
+        if not held_out or any("track" not in r for r in held_out):
+            continue
+        cross[name] = cross_conformal_scales([r["clean"] for r in held_out],
+                                             [r["samples"].mean(0) for r in held_out],
+                                             [r["samples"].std(0, ddof=1) for r in held_out],
+                                             [r["track"] for r in held_out], level=level)
+        for r in held_out:
+            s, scale = r["samples"], cross[name][r["track"]]
+            r["coverage_cross"] = scale.coverage(r["clean"], s.mean(0), s.std(0, ddof=1))
+            r["cross_width_ratio"] = scale.q / interval_factor(level, s.shape[0])
+    return {"split": split, "cross": cross}
+
+
+def track_coverage(rows, methods) -> list[dict]:
+    """Per method and track: clips, split, raw and cross-conformal coverage, width ratio.
+
+    ``rows`` are held-out rows after :func:`recalibrate`; coverages are means over the
+    track's clips.
+    """
+    out = []
+    for name in methods:
+        picked = [r for r in rows if r["method"] == name]
+        for track in dict.fromkeys(r["track"] for r in picked):
+            mine = [r for r in picked if r["track"] == track]
+            out.append({"method": name, "track": track, "split": mine[0]["split"],
+                        "n_clips": len(mine),
+                        **{key: float(np.mean([r[key] for r in mine]))
+                           for key in ("coverage", "coverage_cross", "cross_width_ratio")}})
+    return out
+
+
+def recalibration_summary(val_rows, test_rows, methods) -> list[dict]:
+    """Per posterior method: raw, split-conformal and cross-conformal 90 % coverage.
+
+    ``val_rows`` and ``test_rows`` have been through :func:`recalibrate`. Each row holds
+    the raw coverage on the test clips and on all held-out clips, the split-conformal
+    coverage on the test clips, the cross-conformal coverage on the test clips and on all
+    held-out clips (mean over clips) with the half-width of its 95 % Student-t interval
+    over tracks (the unit that is exchangeable), and the number of clips and tracks.
+    """
+    out = []
+    for name in methods:
+        test = [r for r in test_rows if r["method"] == name]
+        held = [r for r in val_rows if r["method"] == name] + test
+        per_track = track_coverage(held, [name])
+        _, ci = mean_ci95([t["coverage_cross"] for t in per_track])
+        out.append({"method": name,
+                    "raw_test": float(np.mean([r["coverage"] for r in test])),
+                    "raw_held_out": float(np.mean([r["coverage"] for r in held])),
+                    "split_test": float(np.mean([r["coverage_conformal"] for r in test])),
+                    "cross_test": float(np.mean([r["coverage_cross"] for r in test])),
+                    "cross_held_out": float(np.mean([r["coverage_cross"] for r in held])),
+                    "cross_ci95_tracks": ci, "clips": len(held), "tracks": len(per_track)})
+    return out
 
 
 def evaluate_clips(clips, restorers: dict, denoiser, *, split: str, excerpt_samples: int,
-                   gen_rate: int, seed: int = 0) -> list[dict]:
+                   gen_rate: int, seed: int = 0, tracks=None) -> list[dict]:
     """Score the degraded input, the supervised denoiser and every restorer on ``clips``.
 
     ``clips`` are ``(subset, y, x)`` at ``gen_rate``; the central ``excerpt_samples`` of
     each is restored. Scores are taken at the models' internal rate (:func:`score`); each
     posterior row keeps its ``clean`` reference and ``samples`` for recalibration and
-    figures, and every row its runtime per second of audio.
+    figures, and every row its runtime per second of audio. ``tracks`` (one name per
+    clip) is kept as each row's ``"track"``, the grouping of the cross-conformal scale.
     """
+    if tracks is not None and len(tracks) != len(clips):
+        raise ValueError(f"tracks must name the source of each of the {len(clips)} clips, "
+                         f"got {len(tracks)} names")
     rows = []
     for i, (subset, y, x) in enumerate(clips):
         start = max(0, (x.size - excerpt_samples) // 2)
         y48, x48 = y[start:start + excerpt_samples], x[start:start + excerpt_samples]
         clean16, y16 = to_rate(x48, gen_rate, RATE), to_rate(y48, gen_rate, RATE)
         seconds = y48.size / gen_rate
-        common = {"split": split, "clip": i, "subset": subset}
+        common = {"split": split, "clip": i, "subset": subset,
+                  **({} if tracks is None else {"track": tracks[i]})}
         t0 = time.perf_counter()
         unet48 = denoiser(y48, gen_rate)
         unet_s = time.perf_counter() - t0
