@@ -51,3 +51,21 @@ def test_finished_designs_are_not_counted_again(tmp_path, monkeypatch):
     assert json.loads(out.read_text())["counts"]["toy"]["step_covered"] == 1
     coverage.write_coverage(out, n_seeds=2, designs=[design])   # other seeds: counted anew
     assert calls == [["toy"], ["toy"]]
+
+
+def test_fine_designs_are_the_calibration_scans_of_the_manifest():
+    """The coverage check counts the scans the synthetic beamline records (c1, c2), not
+    shortened stand-ins."""
+    import yaml
+
+    from thesis_lib.calibration.coverage import DESIGNS
+    from thesis_lib.xmcd.phantom import MANIFEST, load_manifest
+
+    specs = load_manifest()
+    speed = float(yaml.safe_load(MANIFEST.read_text())["tape_speed_m_s"])
+    designs = {d.name: d for d in DESIGNS}
+    for name, sid in (("fine-sine", "c1"), ("fine-square", "c2")):
+        spec, design = specs[sid], designs[name]
+        assert spec.calibration and design.signal == spec.signal
+        assert design.nominal_step_um == spec.step_um
+        assert design.n_positions == spec.n_positions(speed)

@@ -119,6 +119,35 @@ def residual_spectrum(freqs, step_um, fwhm_um, floor_var, tape_var, segment_um=4
     return floor_var + tape_var * shape
 
 
+def zero_frequency_density(fit, step_um, segment_um=4.0) -> float:
+    """The fitted residual spectrum φ + τ·A(0) at zero frequency: the long-run variance.
+
+    A slow change of the fitted tone (a step or beam error bends the whole scan) competes
+    with the noise near zero frequency; for white noise this is the variance, for
+    beam-blurred tape noise read every ``step_um`` it is τ times the number of scan
+    positions the beam spans, A(0) = 1 + 2 Σ ρ_k.
+
+    Parameters
+    ----------
+    fit : BeamFromNoise
+        A fit of :func:`fit_noise_spectrum` (its beam, floor and tape variances are used).
+    step_um, segment_um : float
+        Scan step and tape segment of that fit.
+
+    Examples
+    --------
+    A 30 µm beam read every 3 µm: the tape noise's zero-frequency density is about
+    2σ_e√π / d = 15 times its variance, added to the white floor's.
+
+    >>> fit = BeamFromNoise(30.0, (25.0, 35.0), True, 3.0, 1.0, 2.0, np.array([30.0]),
+    ...                     np.array([0.0]), 90)
+    >>> round(zero_frequency_density(fit, 3.0), 1)
+    18.2
+    """
+    return float(residual_spectrum(np.zeros(1), step_um, fit.fwhm_um, fit.floor_var,
+                                   fit.tape_var, segment_um)[0])
+
+
 def blurred_noise_variance(segment_var, fwhm_um, segment_um=4.0):
     """Variance of white segment noise (``segment_var`` per segment) after the beam.
 

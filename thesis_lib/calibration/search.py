@@ -42,9 +42,15 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 
 from .align import align
-from .identifiability import beam_attenuation, effective_samples, identified, profile_interval
+from .identifiability import (
+    beam_attenuation,
+    effective_samples,
+    identified,
+    profile_interval,
+    profile_threshold,
+)
 from .inputs import SeriesMeta, validate_waveform
-from .noise_spectrum import fit_noise_spectrum
+from .noise_spectrum import fit_noise_spectrum, zero_frequency_density
 from .score import METRICS, OBJECTIVE_WEIGHTS, match_metrics, objective
 from .simulate import ToneSimulator
 
@@ -329,13 +335,6 @@ def calibrate(measured, meta: SeriesMeta, *, search: SearchSettings = SearchSett
     # (re-aligned) simulation by more than the misfit that remains at the best point.
     beam_effect, residual = beam_sensitivity(sim, y, step_best, beam_best, beams, gain)
     misfit = float(np.sqrt(np.mean(residual ** 2)))
-    # The profile statistic counts independent residuals; a residual dominated by model
-    # mismatch is smooth, so count the effective number of samples (its summed autocorrelations).
-    n_eff = effective_samples(residual)
-    step_iv = profile_interval(pts_step, pts_rho, n_eff)[:2]
-    beam_iv = profile_interval(pts_beam, pts_rho, n_eff)[:2]
-    step_ok = identified(step_iv, (steps.min(), steps.max()))
-    tone_ok = identified(beam_iv, (beams.min(), beams.max())) and beam_effect > 2.0 * misfit
     # the tape noise left after the noise-free tone: its spectrum carries the beam's MTF
     try:
         noise = fit_noise_spectrum(
@@ -343,8 +342,26 @@ def calibrate(measured, meta: SeriesMeta, *, search: SearchSettings = SearchSett
             np.linspace(beams.min(), beams.max(), NOISE_BEAM_POINTS), segment_um=sim.segment_um,
             min_frequency=min(NOISE_MIN_HARMONIC * step_best / meta.wavelength_um, 0.25))
         noise_ok, noise_doc = noise.identified, noise.to_dict()
+        n_spectrum = spectral_samples(residual, noise, step_best, sim.segment_um)
     except ValueError as exc:           # too few positions for a spectrum: no second route
         noise_ok, noise_doc = False, {"identified": False, "skipped": str(exc)}
+        n_spectrum = float("inf")
+    # The profile statistic counts independent residuals. What moves the fit of step and
+    # beam is the residual's slow part (its spectrum near zero frequency), so the count is
+    # the residual's energy over that spectral density. Two estimates of it: the residual's
+    # summed autocorrelations (which see unmodelled smooth mismatch, but read low because
+    # the fitted step, lag, gain and bias have already absorbed the slowest noise) and the
+    # fitted noise spectrum extrapolated to zero frequency (physical beam-blurred tape
+    # noise over a white floor, fitted above the tone's leakage). The smaller count, i.e.
+    # the larger noise, is used: either underestimate alone held the planted step of a
+    # finely stepped sine scan in only 17 of 20 seeds.
+    n_autocorr = effective_samples(residual)
+    n_eff = min(n_autocorr, n_spectrum)
+    fitted = fitted_parameters(gain)
+    step_iv = profile_interval(pts_step, pts_rho, n_eff, fitted=fitted)[:2]
+    beam_iv = profile_interval(pts_beam, pts_rho, n_eff, fitted=fitted)[:2]
+    step_ok = identified(step_iv, (steps.min(), steps.max()))
+    tone_ok = identified(beam_iv, (beams.min(), beams.max())) and beam_effect > 2.0 * misfit
     tone_iv = beam_iv
     if tone_ok:
         beam, source = beam_best, "tone"
@@ -368,6 +385,11 @@ def calibrate(measured, meta: SeriesMeta, *, search: SearchSettings = SearchSett
                 "segment_um": sim.segment_um, "offset_step_um": sim.offset_step_um,
                 "drive_amplitude": extra.get("drive_amplitude", "default"), "seed": seed,
                 "n_samples": int(y.size), "n_effective": float(n_eff),
+                "n_effective_autocorrelation": float(n_autocorr),
+                "n_effective_spectrum": (float(n_spectrum) if np.isfinite(n_spectrum)
+                                         else None),
+                "fitted_parameters": int(fitted),
+                "profile_threshold": profile_threshold(n_eff, fitted=fitted),
                 "beam_effect_rms": float(beam_effect), "misfit_rms": float(misfit),
                 "beam_interval_tone_um": [float(v) for v in tone_iv]}
     nominal = {"step_um": meta.step_um, "beam_fwhm_um": meta.beam_fwhm_um,
@@ -385,6 +407,31 @@ def calibrate(measured, meta: SeriesMeta, *, search: SearchSettings = SearchSett
                        grid=coarse, refined=fine, levels=levels, settings=settings, measured=y,
                        simulated=simulated,
                        beam_noise={**noise_doc, "tone_identified": bool(tone_ok)})
+
+
+def fitted_parameters(gain: str) -> int:
+    """Parameters adjusted at every scored point: step, beam, lag, bias, and the gain unless
+    ``gain == "none"``.
+
+    Examples
+    --------
+    >>> fitted_parameters("lsq"), fitted_parameters("none")
+    (5, 4)
+    """
+    return 4 + int(gain != "none")
+
+
+def spectral_samples(residual, noise, step_um, segment_um) -> float:
+    """Effective samples of ``residual`` by its fitted noise spectrum: Σ r² / S(0).
+
+    ``noise`` is the :class:`~.noise_spectrum.BeamFromNoise` fit of the residual's spectrum;
+    S(0) its model density at zero frequency (:func:`~.noise_spectrum.zero_frequency_density`).
+    For white noise S(0) is the variance and the count is n; beam-blurred tape noise raises
+    S(0) by its correlation length in scan positions and lowers the count accordingly.
+    """
+    density = zero_frequency_density(noise, step_um, segment_um)
+    r = np.asarray(residual, dtype=np.float64)
+    return float(np.clip(np.sum((r - r.mean()) ** 2) / density, 3.0, r.size))
 
 
 def beam_sensitivity(sim, y, step_um, beam_um, beams, gain):
