@@ -111,10 +111,19 @@ def test_spectral_filter_starts_as_the_configured_delay(tmp_path, delay_us):
     assert np.median(phase_delay(f, h, band)) == pytest.approx(1e-6 * delay_us, abs=1e-6)
 
 
-def test_spectral_filter_start_is_measured_on_the_pool_by_default(tmp_path):
+def test_spectral_filter_start_is_measured_on_the_pool_when_asked(tmp_path):
     sources, val = _data()
     shape = SpectralNetConfig(n_fft=256, hop=64, width=8, dilations=(1,))
-    result = train_release(_config(model=shape.to_dict(), minutes=1e-9, clip_seconds=0.5),
+    result = train_release(_config(model=shape.to_dict(), minutes=1e-9, clip_seconds=0.5,
+                                   filter_delay_us=None),
                            sources, val, tmp_path, device="cpu", log=lambda m: None)
     # the emulator's read-out lead: tens of microseconds (34 µs measured on real music)
     assert 10.0 < result["filter_delay_us"] < 80.0
+
+
+def test_filter_delay_option_reads_microseconds_or_auto():
+    from thesis_lib.denoise.release_recipe import _filter_delay_option
+
+    assert _filter_delay_option("33.5") == 33.5 and _filter_delay_option("auto") is None
+    with pytest.raises(SystemExit, match="--filter-delay-us 'soon'"):
+        _filter_delay_option("soon")

@@ -38,11 +38,14 @@ COMMANDS = {
                 "--minutes 35 --threads 1 --export data_manifests/models/spectral_release.pt",
     "generalisation": "python -m thesis_lib.denoise.headroom --real CACHE --table generalisation "
                       "--checkpoint unet_release=data_manifests/models/unet_release.pt "
-                      "--checkpoint spectral_release=data_manifests/models/spectral_release.pt",
+                      "--checkpoint spectral_release=data_manifests/models/spectral_release.pt "
+                      "--checkpoint spectral_delay_start=RUN3/export.pt",
     "design": "python -m thesis_lib.denoise.headroom --real CACHE --table design",
     "benchmark": "python benchmarks/denoise.py --threads 2 --no-sweep --models release",
     "comparisons": "python -m thesis_lib.denoise.release_recipe --real CACHE --out RUN2 --smoke "
                    "--minutes M --threads 1 --architecture release_net|spectral_net",
+    "delay_start": "python -m thesis_lib.denoise.release_recipe --real CACHE --out RUN3 "
+                   "--minutes 70 --threads 1 --filter-delay-us auto --export RUN3/export.pt",
 }
 
 
@@ -75,6 +78,7 @@ def run_summary(checkpoint) -> dict:
             "best_val_si_sdr_db": run.get("best_val_si_sdr"),
             "batch_size": config.get("batch_size"), "crop": config.get("crop"),
             "lr": config.get("lr"), "si_sdr_weight": config.get("si_sdr_weight", 0.0),
+            "filter_delay_us": run.get("filter_delay_us") or 0.0,
             "validation_input_si_sdr_db": validation_input_si_sdr(Path(checkpoint).parent)}
 
 

@@ -74,9 +74,10 @@ class RecipeConfig:
     save_every_minutes: float = 5.0
     val_every_minutes: float = 10.0
     si_sdr_weight: float = 0.05      #: weight of −SI-SDR (dB) beside the aural loss; 0: aural only
-    #: the spectral net's filter starts as a pure delay of this many µs; None: the read-out
-    #: delay measured on the first pool (:func:`~thesis_lib.denoise.oracle.readout_delay`)
-    filter_delay_us: float | None = None
+    #: the spectral net's filter starts as a pure delay of this many µs (0: all-pass, the
+    #: release's setting); None: the read-out delay measured on the first pool
+    #: (:func:`~thesis_lib.denoise.oracle.readout_delay`), which a 70-minute run tried
+    filter_delay_us: float | None = 0.0
     model: dict = field(default_factory=lambda: SpectralNetConfig().to_dict())
     ranges: dict = field(default_factory=lambda: ParamRanges().to_dict())
 
@@ -279,6 +280,16 @@ def _start_delay_us(config: RecipeConfig, pool: DegradationPool) -> float:
     return 1e6 * readout_delay(pairs, rate=RATE)
 
 
+def _filter_delay_option(text: str) -> float | None:
+    if text == "auto":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise SystemExit(f"error: --filter-delay-us {text!r} is neither a number of "
+                         "microseconds nor 'auto'") from None
+
+
 def _training_clock(device):
     """Seconds that count against the budget: wall time on a GPU, CPU time ÷ threads on CPU.
 
@@ -311,6 +322,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--device", default=None, help="torch device (default: cuda if present)")
     parser.add_argument("--architecture", choices=sorted(ARCHITECTURES), default="spectral_net",
                         help="network to train (default: spectral_net)")
+    parser.add_argument("--filter-delay-us", default="0", metavar="US|auto",
+                        help="start of the spectral net's filter: a pure delay in µs (default 0, "
+                             "all-pass) or 'auto', the read-out delay measured on the first pool")
     parser.add_argument("--smoke", action="store_true",
                         help="small pool, batches, crops; validation every minute (learning check)")
     parser.add_argument("--export", default=None, metavar="PT",
@@ -318,6 +332,7 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     config = RecipeConfig(minutes=args.minutes, model=ARCHITECTURES[args.architecture]().to_dict(),
+                          filter_delay_us=_filter_delay_option(args.filter_delay_us),
                           **(SMOKE if args.smoke else {}))
     out = Path(args.out)
     sources = load_sources(args.real, args.clean_dir, per_track=config.excerpts_per_track,
