@@ -11,8 +11,8 @@ hysteresis's residue) whose best gain varies with the music from frame to
 frame. So the network is built from exactly those two parts:
 
 1. ``Z = H(f)·Y(t, f)``: a learned complex gain per bin — the inverse of the
-   average beam and head response (1 in a fresh network; the release recipe
-   starts it at a pure delay, see :meth:`SpectralNet.set_delay`);
+   average beam and head response (1 in a fresh network, and where the release
+   was trained from; :meth:`SpectralNet.set_delay` starts it at a pure delay);
 2. ``X̂ = (M(t, f) + R(t, f))·Z``: a real gain ``M ∈ (0, g_max)`` and a small
    complex correction ``R`` per bin and frame, predicted from the log power of
    ``Z`` by a stack of dilated temporal convolutions over frames. The gain's
@@ -202,7 +202,7 @@ class SpectralNet(nn.Module):
         its training pool: that filter averages over noisier, blurrier draws than
         the default emulator makes, cuts far too much above a few kHz, and a
         network started there begins below the degraded input it should improve.
-        It starts from a pure delay instead (:meth:`set_delay`).
+        It starts from 1, or, on request, from a pure delay (:meth:`set_delay`).
         """
         response = np.asarray(response)
         if response.shape != (self.config.bins,):
@@ -217,12 +217,12 @@ class SpectralNet(nn.Module):
 
         Why. The emulated read-out runs a constant few tens of microseconds
         ahead of the clean signal whatever the beam, step or Preisach size (the
-        release chapter measures it). That is a phase ramp of about 130° at
-        10 kHz, which the gradient of a per-bin gain started at 1 finds only
-        slowly: a network trained 35 minutes from ``H = 1`` had learned a
-        tenth of it. Started at the measured delay, the filter begins where
-        the phase is right and training spends its steps on the magnitude
-        and the time-varying gains.
+        release chapter measures it): a phase ramp of about 130° at 10 kHz,
+        of which a network trained 35 minutes from ``H = 1`` had learned a
+        tenth in its fixed stage. Started at the measured delay, the filter
+        begins with the phase right. Measured on held-out real recordings,
+        this did not make the trained network better (the release chapter's
+        comparison): the shift is not what limits it.
 
         Examples
         --------
