@@ -253,21 +253,6 @@ def kernel_environment(paths: BookPaths, base=None) -> dict:
     return env
 
 
-def _kernel_config():
-    """Kernel settings: talk to the chapter's kernel over Unix sockets, not TCP ports.
-
-    By default a Jupyter kernel listens on unencrypted TCP ports of localhost, which any
-    user of a shared cluster node can reach, and ipykernel prints a warning about it into
-    every SLURM log. IPC sockets live in the user's Jupyter runtime directory (created
-    owner-only) and vanish with the kernel.
-    """
-    from traitlets.config import Config
-
-    config = Config()
-    config.KernelManager.transport = "ipc"
-    return config
-
-
 def _fold_code(notebook) -> None:
     """Collapse code behind a toggle; fold the machine-specific injected paths entirely."""
     for cell in notebook.cells:
@@ -330,8 +315,7 @@ def execute_chapter(source: Path, paths: BookPaths, profile: str = "quick", seed
         try:
             result = papermill.execute_notebook(
                 str(tmp_in), str(tmp_out), parameters=parameters, kernel_name=kernel_name,
-                cwd=str(paths.repo), progress_bar=False, log_output=False,
-                config=_kernel_config())
+                cwd=str(paths.repo), progress_bar=False, log_output=False)
         except PapermillExecutionError as exc:
             shutil.copyfile(tmp_out, failed)
             first_line = next((ln for ln in str(exc.source).splitlines() if ln.strip()), "")
