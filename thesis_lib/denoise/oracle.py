@@ -160,6 +160,22 @@ def phase_delay(freqs, response, band) -> np.ndarray:
     return -np.unwrap(np.angle(response[band])) / (2 * np.pi * freqs[band])
 
 
+def median_phase_delay(freqs, response, band_hz=(500.0, 4000.0)) -> float:
+    """Median over the bins of ``band_hz`` (Hz, inclusive) of :func:`phase_delay`, in seconds.
+
+    The median, because a few bins where the response is noise must not move it.
+
+    Examples
+    --------
+    >>> f = np.fft.rfftfreq(1024, 1 / 44_100)
+    >>> round(1e6 * median_phase_delay(f, np.exp(-2j * np.pi * f * 35e-6)), 6)
+    35.0
+    """
+    freqs = np.asarray(freqs, dtype=float)
+    band = (freqs >= band_hz[0]) & (freqs <= band_hz[1])
+    return float(np.median(phase_delay(freqs, response, band)))
+
+
 def readout_delay(pairs, *, rate: int, band_hz=(500.0, 4000.0), n_fft: int = N_FFT) -> float:
     """The read-out's constant delay (seconds): median phase delay of per-clip oracle filters.
 
@@ -180,9 +196,8 @@ def readout_delay(pairs, *, rate: int, band_hz=(500.0, 4000.0), n_fft: int = N_F
     68
     """
     freqs = np.fft.rfftfreq(n_fft, 1.0 / rate)
-    band = (freqs >= band_hz[0]) & (freqs <= band_hz[1])
-    delays = [float(np.median(phase_delay(freqs, oracle_filter_response(
-        clean, degraded, n_fft=n_fft), band))) for degraded, clean in pairs]
+    delays = [median_phase_delay(freqs, oracle_filter_response(clean, degraded, n_fft=n_fft),
+                                 band_hz) for degraded, clean in pairs]
     if not delays:
         raise ValueError("readout_delay needs at least one (degraded, clean) pair")
     return float(np.median(delays))
