@@ -315,7 +315,8 @@ def execute_chapter(source: Path, paths: BookPaths, profile: str = "quick", seed
         try:
             result = papermill.execute_notebook(
                 str(tmp_in), str(tmp_out), parameters=parameters, kernel_name=kernel_name,
-                cwd=str(paths.repo), progress_bar=False, log_output=False)
+                cwd=str(paths.repo), progress_bar=False, log_output=False,
+                config=_encrypted_kernel_config())
         except PapermillExecutionError as exc:
             shutil.copyfile(tmp_out, failed)
             first_line = next((ln for ln in str(exc.source).splitlines() if ln.strip()), "")
@@ -334,6 +335,22 @@ def execute_chapter(source: Path, paths: BookPaths, profile: str = "quick", seed
     failed.unlink(missing_ok=True)
     log(f"[book] {name}: done in {time.perf_counter() - t0:.1f} s")
     return out
+
+
+def _encrypted_kernel_config():
+    """Kernel-manager settings that encrypt the kernel's local sockets when it can.
+
+    The book's two workers run two kernels at once over localhost TCP; with
+    ``transport_encryption="auto"`` jupyter_client gives each kernel its own CurveZMQ
+    keys when the kernelspec declares support (ipykernel's does), so no other local
+    process can read the traffic, and the kernel no longer warns that it is unencrypted.
+    A kernel without that support, or a pyzmq built without libsodium (where "auto"
+    is refused), still starts, over plain TCP.
+    """
+    import zmq
+    from traitlets.config import Config
+    policy = "auto" if zmq.has("curve") else "disabled"
+    return Config({"KernelManager": {"transport_encryption": policy}})
 
 
 def _chain_depths(deps: dict[str, set[str]]) -> dict[str, int]:
