@@ -29,6 +29,17 @@ def test_parameters_are_drawn_inside_their_ranges():
     assert {p.preisach_n for p in draws} == {100, 250, 500}
 
 
+@pytest.mark.parametrize("share", [0.25, 0.5, 1.0])
+def test_a_share_of_draws_keeps_the_default_parameters(share):
+    rng = np.random.default_rng(1)
+    base = EmulatorParams()
+    draws = [ParamRanges(default_share=share).draw(rng, base) for _ in range(400)]
+    kept = sum(p == base for p in draws)
+    # binomial(400, share): sd at most 10, so ±40 is four standard deviations
+    assert abs(kept - 400 * share) <= 40
+    assert all(p == base or p.beam_fwhm_um != base.beam_fwhm_um for p in draws)
+
+
 def test_refresh_gives_new_clips_and_the_seed_reproduces_them():
     a = DegradationPool(_sources(), size=2, clip_samples=4000, rate=RATE, ranges=FAST, seed=3)
     b = DegradationPool(_sources(), size=2, clip_samples=4000, rate=RATE, ranges=FAST, seed=3)

@@ -127,3 +127,42 @@ def test_filter_delay_option_reads_microseconds_or_auto():
     assert _filter_delay_option("33.5") == 33.5 and _filter_delay_option("auto") is None
     with pytest.raises(SystemExit, match="--filter-delay-us 'soon'"):
         _filter_delay_option("soon")
+
+
+def _weights(path):
+    return {k: v.float() for k, v in read_checkpoint(path)["state_dict"].items()}
+
+
+def test_fine_tuning_starts_from_the_given_weights(tmp_path):
+    from thesis_lib.denoise.release_recipe import _init_option
+
+    sources, val = _data()
+    train_release(_config(), sources, val, tmp_path / "a", device="cpu", log=lambda m: None)
+    init = _init_option(str(tmp_path / "a" / "best.pt"), TINY.to_dict())
+    # one warm-up step of Adam at lr/2 moves each weight by about 5e-6: the fine-tuned weights
+    # stay next to the ones they started from, while a fresh network is far from them
+    train_release(_config(init=init, minutes=1e-9, lr=1e-5), sources, val, tmp_path / "b",
+                  device="cpu", log=lambda m: None)
+    train_release(_config(minutes=1e-9, lr=1e-5), sources, val, tmp_path / "c", device="cpu",
+                  log=lambda m: None)
+    start = _weights(tmp_path / "a" / "best.pt")
+    tuned, fresh = (_weights(tmp_path / run / "checkpoint.pt") for run in "bc")
+    near = max(float((tuned[k] - start[k]).abs().max()) for k in start)
+    far = max(float((fresh[k] - start[k]).abs().max()) for k in start)
+    assert near < 1e-3 < far
+
+
+def test_fine_tuning_refuses_a_changed_or_mismatched_start(tmp_path):
+    from thesis_lib.denoise.release_recipe import _init_option
+
+    sources, val = _data()
+    train_release(_config(), sources, val, tmp_path / "a", device="cpu", log=lambda m: None)
+    best = tmp_path / "a" / "best.pt"
+    with pytest.raises(SystemExit, match="another network shape"):
+        _init_option(str(best), SpectralNetConfig().to_dict())
+    with pytest.raises(SystemExit, match="no such file"):
+        _init_option(str(tmp_path / "missing.pt"), TINY.to_dict())
+    init = {**_init_option(str(best), TINY.to_dict()), "sha256": "0" * 64}
+    with pytest.raises(ValueError, match="has changed"):
+        train_release(_config(init=init), sources, val, tmp_path / "b", device="cpu",
+                      log=lambda m: None)

@@ -54,12 +54,21 @@ class ParamRanges:
     preisach_n: tuple = (100, 250, 500)
     peak: tuple = (0.25, 1.0)                 #: peak level of the clean excerpt
     tilt_db_per_octave: tuple = (-2.0, 2.0)   #: EQ augmentation around 1 kHz
+    #: probability that a clip keeps the base (default) emulator parameters: the judged
+    #: setting then appears in a known share of the draws instead of almost never
+    default_share: float = 0.0
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     def draw(self, rng: np.random.Generator, base: EmulatorParams) -> EmulatorParams:
-        """One random parameter set (fields not listed keep ``base``'s values)."""
+        """One random parameter set (fields not listed keep ``base``'s values).
+
+        With probability :attr:`default_share` it is ``base`` itself (no other draw is
+        made then, so a share of 0 leaves the random stream as it always was).
+        """
+        if self.default_share and rng.random() < self.default_share:
+            return base
         lo, hi = np.log(self.noise_scale[0]), np.log(self.noise_scale[1])
         mode = self.bias_modes[rng.choice(len(self.bias_modes), p=self.bias_mode_p)]
         return base.replace(

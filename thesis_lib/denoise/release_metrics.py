@@ -70,7 +70,10 @@ def validation_input_si_sdr(run_dir) -> float | None:
 
 
 def run_summary(checkpoint) -> dict:
-    """What a (possibly short) recipe run reached: network, settings, steps, best validation."""
+    """What a (possibly short) recipe run reached: network, settings, steps, best validation.
+
+    ``init`` is the checkpoint a fine-tuning stage started from (path and sha256), or None.
+    """
     run = read_checkpoint(checkpoint)
     config = run.get("train_config") or {}
     return {"architecture": run["model_config"].get("architecture"),
@@ -78,6 +81,8 @@ def run_summary(checkpoint) -> dict:
             "best_val_si_sdr_db": run.get("best_val_si_sdr"),
             "batch_size": config.get("batch_size"), "crop": config.get("crop"),
             "lr": config.get("lr"), "si_sdr_weight": config.get("si_sdr_weight", 0.0),
+            "default_share": (config.get("ranges") or {}).get("default_share", 0.0),
+            "init": config.get("init"),
             "filter_delay_us": run.get("filter_delay_us") or 0.0,
             "validation_input_si_sdr_db": validation_input_si_sdr(Path(checkpoint).parent)}
 
@@ -86,12 +91,8 @@ def gather(checkpoint, generalisation: dict, design: dict, benchmark: dict,
            comparisons: dict | None = None) -> dict:
     """One document from the three measurements, the run's own record and short comparison runs."""
     run = read_checkpoint(checkpoint)
-    history = run.get("history", [])
-    training = {"steps": run.get("step"), "minutes": round(run.get("seconds", 0.0) / 60, 1),
-                "best_val_si_sdr_db": run.get("best_val_si_sdr"),
-                "validation_input_si_sdr_db": validation_input_si_sdr(Path(checkpoint).parent),
-                "device": run.get("device", "cpu"), "history": history,
-                "config": run.get("train_config")}
+    training = {**run_summary(checkpoint), "device": run.get("device", "cpu"),
+                "history": run.get("history", []), "config": run.get("train_config")}
     return {"training": training, "generalisation": generalisation, "design": design,
             "benchmark": benchmark, "commands": COMMANDS,
             "comparisons": {name: run_summary(path) for name, path in (comparisons or {}).items()}}

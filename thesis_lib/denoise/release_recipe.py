@@ -78,6 +78,10 @@ class RecipeConfig:
     #: release's setting); None: the read-out delay measured on the first pool
     #: (:func:`~thesis_lib.denoise.oracle.readout_delay`), which a 70-minute run tried
     filter_delay_us: float | None = 0.0
+    #: a fine-tuning stage starts from these weights (a run's ``best.pt``) instead of a fresh
+    #: network; its own warm-up and cosine then span ``minutes``. Recorded with the file's
+    #: sha256 so a resumed or re-read run knows what it grew from.
+    init: dict | None = None
     model: dict = field(default_factory=lambda: SpectralNetConfig().to_dict())
     ranges: dict = field(default_factory=lambda: ParamRanges().to_dict())
 
@@ -174,6 +178,8 @@ def train_release(config: RecipeConfig, sources, val_pairs, out_dir, *, device=N
     ckpt, best = out_dir / "checkpoint.pt", out_dir / "best.pt"
     torch.manual_seed(config.seed)
     model = build_network(config.model).to(device)
+    if config.init:
+        model.load_state_dict(_init_weights(config.init))
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     state = {"step": 0, "seconds": 0.0, "generation": 0, "best_val_si_sdr": -math.inf,
              "history": [], "filter_delay_us": None}
@@ -196,7 +202,7 @@ def train_release(config: RecipeConfig, sources, val_pairs, out_dir, *, device=N
                            clip_samples=int(config.clip_seconds * RATE), rate=RATE,
                            ranges=ranges, seed=config.seed, generation=state["generation"])
     log(f"[release] pool of {config.pool_size} clips built in {time.monotonic() - t0:.0f} s")
-    if state["step"] == 0 and hasattr(model, "set_delay"):
+    if state["step"] == 0 and hasattr(model, "set_delay") and not config.init:
         state["filter_delay_us"] = _start_delay_us(config, pool)
         model.set_delay(1e-6 * state["filter_delay_us"], RATE)
         log(f"[release] filter starts as a {state['filter_delay_us']:.1f} µs delay")
@@ -271,6 +277,36 @@ def train_release(config: RecipeConfig, sources, val_pairs, out_dir, *, device=N
     return {**state, "status": status}
 
 
+def _init_weights(init: dict) -> dict:
+    """The float32 weights of ``init["path"]``, checked against its recorded sha256."""
+    import hashlib
+    path = Path(init["path"])
+    if not path.is_file():
+        raise FileNotFoundError(f"--init {path}: no such checkpoint; pass the best.pt of the "
+                                "run this stage continues")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != init["sha256"]:
+        raise ValueError(f"--init {path} has changed since this run started (sha256 {digest[:12]}"
+                         f"… ≠ {init['sha256'][:12]}…); use another --out folder")
+    return {k: v.float() if torch.is_floating_point(v) else v
+            for k, v in read_checkpoint(path)["state_dict"].items()}
+
+
+def _init_option(text: str | None, model: dict) -> dict | None:
+    """``--init PT`` as the config's record (path and sha256); the shapes must match."""
+    if text is None:
+        return None
+    import hashlib
+    path = Path(text).resolve()
+    if not path.is_file():
+        raise SystemExit(f"error: --init {text}: no such file; pass a finished run's best.pt")
+    saved = read_checkpoint(path)
+    if saved["model_config"] != model:
+        raise SystemExit(f"error: --init {text} holds another network shape than "
+                         "--architecture builds; pass a checkpoint of the same architecture")
+    return {"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+
+
 def _start_delay_us(config: RecipeConfig, pool: DegradationPool) -> float:
     """The configured start delay of the spectral filter, or the pool's read-out delay."""
     if config.filter_delay_us is not None:
@@ -325,15 +361,33 @@ def main(argv=None) -> dict:
     parser.add_argument("--filter-delay-us", default="0", metavar="US|auto",
                         help="start of the spectral net's filter: a pure delay in µs (default 0, "
                              "all-pass) or 'auto', the read-out delay measured on the first pool")
+    parser.add_argument("--init", default=None, metavar="PT",
+                        help="fine-tune: start from this checkpoint's weights (a run's best.pt)")
+    parser.add_argument("--lr", type=float, default=RecipeConfig.lr,
+                        help=f"peak learning rate (default {RecipeConfig.lr:g})")
+    parser.add_argument("--si-sdr-weight", type=float, default=RecipeConfig.si_sdr_weight,
+                        help="weight of −SI-SDR (dB) beside the aural loss (default "
+                             f"{RecipeConfig.si_sdr_weight:g}; 0: aural loss only)")
+    parser.add_argument("--default-share", type=float, default=0.0,
+                        help="share of training clips degraded with the default emulator "
+                             "parameters instead of random ones (default 0)")
     parser.add_argument("--smoke", action="store_true",
                         help="small pool, batches, crops; validation every minute (learning check)")
     parser.add_argument("--export", default=None, metavar="PT",
                         help="after a finished run, write best.pt with float16 weights to PT")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    config = RecipeConfig(minutes=args.minutes, model=ARCHITECTURES[args.architecture]().to_dict(),
+    if not 0.0 <= args.default_share <= 1.0:
+        raise SystemExit(f"error: --default-share {args.default_share} is not a probability; "
+                         "pass a value in [0, 1]")
+    if args.lr <= 0 or args.si_sdr_weight < 0:
+        raise SystemExit("error: --lr must be positive and --si-sdr-weight not negative")
+    model = ARCHITECTURES[args.architecture]().to_dict()
+    config = RecipeConfig(minutes=args.minutes, model=model, lr=args.lr,
+                          si_sdr_weight=args.si_sdr_weight,
+                          ranges=ParamRanges(default_share=args.default_share).to_dict(),
                           filter_delay_us=_filter_delay_option(args.filter_delay_us),
-                          **(SMOKE if args.smoke else {}))
+                          init=_init_option(args.init, model), **(SMOKE if args.smoke else {}))
     out = Path(args.out)
     sources = load_sources(args.real, args.clean_dir, per_track=config.excerpts_per_track,
                            seed=config.seed)
