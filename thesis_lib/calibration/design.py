@@ -10,8 +10,9 @@ and on the detector noise:
   stated as σ_n / A.
 * **the tape grain** (a recorded sine): after the tone, the residual is beam-blurred
   tape noise over a white floor; its Whittle likelihood gives the bound of
-  :func:`~.noise_spectrum.beam_fisher_sd` (:func:`grain_beam_sd`). The noise is stated
-  as floor variance / tape-noise variance.
+  :func:`~.noise_spectrum.beam_fisher_sd`, which the Hann-tapered fit reaches within
+  √(35/18) ≈ 1.39 (:func:`grain_beam_sd`). The noise is stated as floor variance /
+  tape-noise variance.
 
 :func:`design_map` evaluates either over a grid of step/beam ratios and noise levels — the
 book's scan-design figure — and :func:`largest_step` reads from it the coarsest step that
@@ -30,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from .noise_spectrum import beam_fisher_sd
+from .noise_spectrum import beam_fisher_sd, taper_inflation
 
 FWHM_PER_SIGMA = 2.0 * np.sqrt(2.0 * np.log(2.0))
 #: 10-90 % rise of a Gaussian-blurred step, in standard deviations (2 × 1.2816).
@@ -104,21 +105,29 @@ def edge_beam_sd(step_um, beam_um, noise_to_edge, *, window_um=730.0, n_edges=2,
 
 
 def grain_beam_sd(step_um, beam_um, floor_to_tape, *, scan_um=1095.0, segment_um=4.0,
-                  min_frequency=0.0) -> float:
-    """Relative Cramér-Rao sd of the beam FWHM from the tape grain of a scan ``scan_um`` long.
+                  min_frequency=0.0, taper="hann") -> float:
+    """Expected relative sd of the beam FWHM from the tape grain of a scan ``scan_um`` long.
 
     ``floor_to_tape`` is the white floor's variance over the tape-noise variance (the
-    f4 grain under no beam); see :func:`~.noise_spectrum.beam_fisher_sd`.
+    f4 grain under no beam); see :func:`~.noise_spectrum.beam_fisher_sd`. The result is
+    the sd of the fit the calibration actually runs: the Cramér-Rao bound of the
+    untapered Whittle likelihood times √:func:`~.noise_spectrum.taper_inflation` of
+    ``taper`` (≈ 1.39 for the Hann taper of :func:`~.noise_spectrum.fit_noise_spectrum`;
+    ``taper="boxcar"`` gives the bound itself). The taper trades that variance for an
+    unbiased spectrum of the steep beam-blurred grain.
 
     Examples
     --------
     >>> bool(grain_beam_sd(3.0, 30.0, 1.0) < grain_beam_sd(3.0, 30.0, 10.0))
     True
+    >>> ratio = grain_beam_sd(3.0, 30.0, 1.0) / grain_beam_sd(3.0, 30.0, 1.0, taper="boxcar")
+    >>> round(ratio, 2)
+    1.39
     """
     n = max(int(round(scan_um / step_um)), 8)
     sd = beam_fisher_sd(n, float(step_um), float(beam_um), float(floor_to_tape), 1.0,
                         segment_um=segment_um, min_frequency=min_frequency)
-    return float(sd / beam_um)
+    return float(sd / beam_um * np.sqrt(taper_inflation(n, window=taper)))
 
 
 def design_map(step_over_beam, noise, *, route="edge", beam_um=30.0, **options) -> np.ndarray:
