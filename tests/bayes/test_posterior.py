@@ -88,7 +88,7 @@ def _rows(rng, method, clips, *, spread, n=2000, k=8, tracks=None, split="test")
         centre = clean + rng.standard_normal(n)           # error sd 1
         samples = centre + narrow * rng.standard_normal((k, n))
         rows.append({"method": method, "split": split, "clip": i, "clean": clean,
-                     "samples": samples,
+                     "samples": samples, "mean": samples.mean(0), "sd": samples.std(0, ddof=1),
                      "si_sdr_db": float(i), "coverage": 0.5,
                      **({} if tracks is None else {"track": tracks[i]})})
     return rows

@@ -104,3 +104,22 @@ def test_ensure_mono_clip_renders_once_and_reuses(tmp_path):
     stamp = path.stat().st_mtime_ns
     assert corpus.ensure_mono_clip(path, duration_s=1.0, rate=16_000) == path
     assert path.stat().st_mtime_ns == stamp      # found, not rendered again
+
+
+@pytest.mark.parametrize("subset", ["classical", "mixed"])
+def test_a_larger_selection_extends_a_smaller_one(subset):
+    # what makes the works after a corpus's own tracks unseen by every model trained on it
+    small, large = corpus.select_tracks(subset, 8), corpus.select_tracks(subset, 16)
+    assert large[:8] == small
+    assert not {s.source for s in large[8:]} & {s.source for s in small}
+
+
+def test_render_from_a_later_work_writes_only_those_tracks(tmp_path):
+    later = corpus.render_corpus(tmp_path / "u", "mixed", tracks=3, duration_s=2.0, rate=16000,
+                                 first=2)
+    whole = corpus.render_corpus(tmp_path / "w", "mixed", tracks=3, duration_s=2.0, rate=16000)
+    assert [p.name for p in later] == [whole[2].name]
+    assert later[0].read_bytes() == whole[2].read_bytes()
+    assert sorted(p.name for p in (tmp_path / "u").glob("*.wav")) == [whole[2].name]
+    with pytest.raises(ValueError, match="first must lie"):
+        corpus.render_corpus(tmp_path / "x", "mixed", tracks=3, first=3)

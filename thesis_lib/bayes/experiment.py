@@ -203,6 +203,31 @@ def spread_over_tracks(tracks, limit: int | None = None) -> list[int]:
     return sorted(i for _, i in chosen)
 
 
+def unseen_clips(corpora) -> tuple[list, list[str]]:
+    """One clip of every work of the unseen corpora: ``(subset, y, x)`` and track names.
+
+    ``corpora`` are :func:`~thesis_lib.denoise.experiment.prepare_unseen_pairs`
+    results; the clip cutter filed their tracks under train/val/test, which does not
+    matter here (no model saw any of them), so all splits are pooled and the first
+    clip of each track is kept (:func:`spread_over_tracks`).
+    """
+    from thesis_lib.data import parse_clip_name
+    from thesis_lib.denoise.experiment import clips
+
+    chosen, names = [], []
+    for corpus in corpora:
+        for split in ("train", "val", "test"):
+            if not (Path(corpus.degraded) / split).is_dir():   # a few works fill few splits
+                continue
+            dataset = corpus.split(split, None)
+            tracks = [parse_clip_name(rel)[0] for rel in dataset.relpaths]
+            keep = spread_over_tracks(tracks, len(set(tracks)))
+            pairs = clips(dataset)
+            chosen += [(corpus.subset, *pairs[i]) for i in keep]
+            names += [tracks[i] for i in keep]
+    return chosen, names
+
+
 def recalibrate(val_rows, test_rows, methods, *, level: float = 0.9) -> dict:
     """Split-conformal and track-grouped cross-conformal scales of every posterior method.
 
@@ -225,25 +250,21 @@ def recalibrate(val_rows, test_rows, methods, *, level: float = 0.9) -> dict:
     for name in methods:
         val = [r for r in val_rows if r["method"] == name]
         test = [r for r in test_rows if r["method"] == name]
-        split[name] = ConformalScale.fit([r["clean"] for r in val],
-                                         [r["samples"].mean(0) for r in val],
-                                         [r["samples"].std(0, ddof=1) for r in val],
-                                         level=level)
+        split[name] = ConformalScale.fit([r["clean"] for r in val], [r["mean"] for r in val],
+                                         [r["sd"] for r in val], level=level)
         for r in test:
-            s = r["samples"]
-            r["coverage_conformal"] = split[name].coverage(r["clean"], s.mean(0),
-                                                           s.std(0, ddof=1))
+            r["coverage_conformal"] = split[name].coverage(r["clean"], r["mean"], r["sd"])
         held_out = val + test
         if not held_out or any("track" not in r for r in held_out):
             continue
         cross[name] = cross_conformal_scales([r["clean"] for r in held_out],
-                                             [r["samples"].mean(0) for r in held_out],
-                                             [r["samples"].std(0, ddof=1) for r in held_out],
+                                             [r["mean"] for r in held_out],
+                                             [r["sd"] for r in held_out],
                                              [r["track"] for r in held_out], level=level)
         for r in held_out:
-            s, scale = r["samples"], cross[name][r["track"]]
-            r["coverage_cross"] = scale.coverage(r["clean"], s.mean(0), s.std(0, ddof=1))
-            r["cross_width_ratio"] = scale.q / interval_factor(level, s.shape[0])
+            scale = cross[name][r["track"]]
+            r["coverage_cross"] = scale.coverage(r["clean"], r["mean"], r["sd"])
+            r["cross_width_ratio"] = scale.q / interval_factor(level, r["samples"].shape[0])
     return {"split": split, "cross": cross}
 
 
@@ -324,9 +345,10 @@ def evaluate_clips(clips, restorers: dict, denoiser, *, split: str, excerpt_samp
             t0 = time.perf_counter()
             samples = restorer.sample(y16, init=init, seed=seed + 1000 * i)
             wall = time.perf_counter() - t0
+            mean = samples.mean(0)
             rows.append({**common, "method": name, "runtime_s_per_s": wall / seconds,
-                         "clean": clean16, "samples": samples,
-                         **score(clean16, samples.mean(0), samples)})
+                         "clean": clean16, "samples": samples, "mean": mean,
+                         "sd": samples.std(0, ddof=1), **score(clean16, mean, samples)})
     return rows
 
 

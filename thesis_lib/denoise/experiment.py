@@ -89,6 +89,31 @@ def prepare_pairs(data_dir, subset: str, profile: str = "quick", gen_rate: int =
     return PairedCorpus(clean, degraded, gen_rate, subset)
 
 
+def prepare_unseen_pairs(data_dir, subset: str, profile: str = "quick", count: int = 8,
+                         gen_rate: int = 48_000, seed: int = 0) -> PairedCorpus:
+    """Degraded clips of ``count`` works the profile's corpus does not contain (cached).
+
+    The corpus of a profile renders the first ``tracks`` works of the seeded
+    selection (:func:`~thesis_lib.data.corpus.select_tracks`); these are the next
+    ``count``, cut and degraded (default emulator) exactly as the corpus. No model of
+    the book has seen them, whatever split the clip cutter files them under, so every
+    clip is a held-out clip of its own track.
+    """
+    if count < 1:
+        raise ValueError(f"count of unseen works must be at least 1, got {count}")
+    size = data_profile(profile)
+    root = Path(data_dir) / "task2" / f"{subset}_{profile}_unseen{count}"
+    render_corpus(root / "tracks", subset=subset, tracks=size.tracks + count, seed=seed,
+                  duration_s=size.track_s, first=size.tracks)
+    clean = root / f"clean_{gen_rate}"
+    make_clips(root / "tracks", clean, split_seed=seed, clip_s=size.clip_s, rate=gen_rate,
+               target_s=size.track_s)
+    degraded = root / f"degraded_{gen_rate}_default"
+    generate_pairs(clean, degraded, transform=Emulator(EmulatorParams().replace(
+        output_rate=gen_rate)), seed=seed)
+    return PairedCorpus(clean, degraded, gen_rate, subset)
+
+
 def _split_view(clean: Path, splits) -> Path:
     """``clean`` itself, or a folder of hard links to the clips of some of its splits.
 
