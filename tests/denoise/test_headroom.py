@@ -19,6 +19,13 @@ def test_scores_put_the_oracle_filter_above_the_input_and_a_do_nothing_method():
     assert out["nothing"]["si_sdr_db"] == pytest.approx(out["input"]["si_sdr_db"])
     assert out["oracle_linear_filter"]["delta_si_sdr_db"] > 10.0
     assert out["oracle_linear_filter"]["n_clips"] == 3
+    # paired with the oracle on the same clips: the oracle against itself is exactly zero, and
+    # doing nothing falls short by the oracle's own mean gain (rounded to 1 mdB)
+    assert out["oracle_linear_filter"]["si_sdr_minus_oracle_linear_db"] == 0.0
+    assert out["oracle_linear_filter"]["si_sdr_minus_oracle_linear_db_ci95"] == 0.0
+    assert out["nothing"]["si_sdr_minus_oracle_linear_db"] == pytest.approx(
+        -out["oracle_linear_filter"]["delta_si_sdr_db"], abs=2e-3)
+    assert 0 < out["nothing"]["si_sdr_minus_oracle_linear_db_ci95"]
 
 
 def test_emulator_options_are_typed_and_checked():

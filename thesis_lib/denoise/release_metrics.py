@@ -34,11 +34,15 @@ SPECTRAL_RELEASE_METRICS = SPECTRAL_RELEASE.with_name("spectral_release_metrics.
 
 #: The commands that re-measure each section (CACHE: the real-audio folder, RUN: the run).
 COMMANDS = {
-    "training": "python -m thesis_lib.denoise.release_recipe --real CACHE --out RUN "
-                "--minutes 35 --threads 1 --export data_manifests/models/spectral_release.pt",
+    "training": "python -m thesis_lib.denoise.release_recipe --real CACHE --out RUN1 "
+                "--minutes 35 --threads 1 && python -m thesis_lib.denoise.release_recipe "
+                "--real CACHE --out RUN --init RUN1/best.pt --minutes 40 --threads 1 --lr 5e-4 "
+                "--si-sdr-weight 0.3 --default-share 0.5 "
+                "--export data_manifests/models/spectral_release.pt",
     "generalisation": "python -m thesis_lib.denoise.headroom --real CACHE --table generalisation "
                       "--checkpoint unet_release=data_manifests/models/unet_release.pt "
                       "--checkpoint spectral_release=data_manifests/models/spectral_release.pt "
+                      "--checkpoint spectral_stage1=RUN1/export.pt "
                       "--checkpoint spectral_delay_start=RUN3/export.pt",
     "design": "python -m thesis_lib.denoise.headroom --real CACHE --table design",
     "benchmark": "python benchmarks/denoise.py --threads 2 --no-sweep --models release",
@@ -84,7 +88,34 @@ def run_summary(checkpoint) -> dict:
             "default_share": (config.get("ranges") or {}).get("default_share", 0.0),
             "init": config.get("init"),
             "filter_delay_us": run.get("filter_delay_us") or 0.0,
-            "validation_input_si_sdr_db": validation_input_si_sdr(Path(checkpoint).parent)}
+            "validation_input_si_sdr_db": validation_input_si_sdr(Path(checkpoint).parent),
+            "validation_history": [h for h in run.get("history", []) if "val_si_sdr_db" in h]}
+
+
+def compare_runs(generalisation: dict, first: str, second: str,
+                 labels: tuple[str, str]) -> dict:
+    """Rows, column titles and formats of a two-network comparison over every setting.
+
+    ``generalisation`` is the stored generalisation table; each row holds both networks'
+    ΔSI-SDR and LSD, the second one's 95 % half-width and the oracle linear filter's gain,
+    as the keywords ``rows``, ``columns`` and ``formats`` of
+    :func:`thesis_lib.provenance.markdown_table`.
+    """
+    rows = []
+    for setting, entry in generalisation["settings"].items():
+        scores = entry["scores"]
+        rows.append({"setting": setting, "first": scores[first]["delta_si_sdr_db"],
+                     "second": scores[second]["delta_si_sdr_db"],
+                     "ci": scores[second]["delta_si_sdr_db_ci95"],
+                     "first_lsd": scores[first]["lsd_db"], "second_lsd": scores[second]["lsd_db"],
+                     "oracle": scores["oracle_linear_filter"]["delta_si_sdr_db"]})
+    columns = {"setting": "emulator setting", "first": f"ΔSI-SDR, {labels[0]} (dB)",
+               "second": f"ΔSI-SDR, {labels[1]} (dB)", "ci": f"± 95 % ({labels[1]})",
+               "first_lsd": f"LSD, {labels[0]} (dB)", "second_lsd": f"LSD, {labels[1]} (dB)",
+               "oracle": "ΔSI-SDR, oracle linear filter (dB)"}
+    formats = {"first": "+.2f", "second": "+.2f", "ci": ".2f", "first_lsd": ".2f",
+               "second_lsd": ".2f", "oracle": "+.2f"}
+    return {"rows": rows, "columns": columns, "formats": formats}
 
 
 def gather(checkpoint, generalisation: dict, design: dict, benchmark: dict,
