@@ -218,7 +218,7 @@ def test_recalibrate_cross_conformal_repairs_what_split_conformal_cannot():
 
 
 def test_recalibration_summary_reads_the_rows_it_summarises():
-    from thesis_lib.bayes.experiment import recalibrate, recalibration_summary
+    from thesis_lib.bayes.experiment import recalibrate, recalibration_summary, track_coverage
 
     rng = np.random.default_rng(9)
     val = _rows(rng, "post", 4, spread=0.5, n=1500, tracks=["a", "a", "b", "b"], split="val")
@@ -233,6 +233,9 @@ def test_recalibration_summary_reads_the_rows_it_summarises():
     assert abs(row["split_test"] - 0.9) < 0.03
     assert abs(row["cross_held_out"] - 0.9) < 0.01
     assert 0 < row["cross_ci95_tracks"] < 0.05
+    # the interval's centre is the mean of the per-track coverages, the unit of its width
+    per_track = track_coverage(val + test, ["post"])
+    assert row["cross_tracks"] == pytest.approx(np.mean([t["coverage_cross"] for t in per_track]))
 
 
 def test_held_out_clips_are_spread_over_their_tracks():

@@ -292,22 +292,25 @@ def recalibration_summary(val_rows, test_rows, methods) -> list[dict]:
     ``val_rows`` and ``test_rows`` have been through :func:`recalibrate`. Each row holds
     the raw coverage on the test clips and on all held-out clips, the split-conformal
     coverage on the test clips, the cross-conformal coverage on the test clips and on all
-    held-out clips (mean over clips) with the half-width of its 95 % Student-t interval
-    over tracks (the unit that is exchangeable), and the number of clips and tracks.
+    held-out clips (mean over clips), the mean of the per-track cross-conformal coverages
+    (``cross_tracks``) with the half-width of its 95 % Student-t interval (the track is the
+    exchangeable unit), and the number of clips and tracks.
     """
     out = []
     for name in methods:
         test = [r for r in test_rows if r["method"] == name]
         held = [r for r in val_rows if r["method"] == name] + test
         per_track = track_coverage(held, [name])
-        _, ci = mean_ci95([t["coverage_cross"] for t in per_track])
+        # the interval's centre and width come from the same unit, the track
+        track_mean, ci = mean_ci95([t["coverage_cross"] for t in per_track])
         out.append({"method": name,
                     "raw_test": float(np.mean([r["coverage"] for r in test])),
                     "raw_held_out": float(np.mean([r["coverage"] for r in held])),
                     "split_test": float(np.mean([r["coverage_conformal"] for r in test])),
                     "cross_test": float(np.mean([r["coverage_cross"] for r in test])),
                     "cross_held_out": float(np.mean([r["coverage_cross"] for r in held])),
-                    "cross_ci95_tracks": ci, "clips": len(held), "tracks": len(per_track)})
+                    "cross_tracks": track_mean, "cross_ci95_tracks": ci, "clips": len(held),
+                    "tracks": len(per_track)})
     return out
 
 
