@@ -140,6 +140,7 @@ class _DevTools:
         self._ws = self._loop.run_sync(lambda: tornado.websocket.websocket_connect(ws_url,
                                        max_message_size=256 * 2**20))
         self._next = 0
+        self._pending = None   # a read_message future that outlived a timeout
         self.events: list[dict] = []
 
     def call(self, method: str, session: str | None = None, timeout: float = 60.0, **params):
@@ -160,10 +161,23 @@ class _DevTools:
             self.events.append(reply)
 
     def _read(self, deadline: float) -> dict:
+        import datetime
         import json
         import time
-        remaining = max(0.1, deadline - time.monotonic())
-        raw = self._loop.run_sync(self._ws.read_message, timeout=remaining)
+
+        import tornado.gen
+        remaining = datetime.timedelta(seconds=max(0.1, deadline - time.monotonic()))
+
+        async def next_message():
+            # One read stays pending across timeouts: run_sync's own timeout cancels the read,
+            # and the next read_message on that connection then fails with "Event loop stopped
+            # before Future completed"; with_timeout leaves the read alive for the next call.
+            if self._pending is None:
+                self._pending = self._ws.read_message()
+            return await tornado.gen.with_timeout(remaining, self._pending)
+
+        raw = self._loop.run_sync(next_message)
+        self._pending = None
         if raw is None:
             raise RuntimeError("Chromium closed the DevTools connection")
         return json.loads(raw)
