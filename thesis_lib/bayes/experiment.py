@@ -133,13 +133,17 @@ def surrogate_calibration(surrogate, emulator, pairs, draws: int, *, seed: int =
             "draw_sd_rms": float(np.sqrt(np.mean(emp_var)))}
 
 
-def score(clean16, estimate16, samples16=None) -> dict:
-    """SI-SDR and LSD of an estimate at the internal rate; calibration scores of samples."""
+def score(clean16, estimate16, samples16=None, sd16=None) -> dict:
+    """SI-SDR and LSD of an estimate at the internal rate; calibration scores of samples.
+
+    With ``samples16``, ``estimate16`` is their mean and ``sd16`` (computed when not
+    given) their per-sample standard deviation.
+    """
     out = {"si_sdr_db": si_sdr(clean16, estimate16),
            "lsd_db": lsd(clean16, estimate16, n_fft=512)}
     if samples16 is not None and samples16.shape[0] > 1:
-        sd = samples16.std(0, ddof=1)
-        out.update(coverage=coverage(clean16, samples16.mean(0), sd, k=samples16.shape[0]),
+        sd = samples16.std(0, ddof=1) if sd16 is None else sd16
+        out.update(coverage=coverage(clean16, estimate16, sd, k=samples16.shape[0]),
                    crps=crps_ensemble(clean16, samples16),
                    spread_skill=spread_skill(clean16, samples16),
                    tile_rank_corr=tile_rank_correlation(clean16, samples16))
@@ -348,10 +352,10 @@ def evaluate_clips(clips, restorers: dict, denoiser, *, split: str, excerpt_samp
             t0 = time.perf_counter()
             samples = restorer.sample(y16, init=init, seed=seed + 1000 * i)
             wall = time.perf_counter() - t0
-            mean = samples.mean(0)
+            mean, sd = samples.mean(0), samples.std(0, ddof=1)
             rows.append({**common, "method": name, "runtime_s_per_s": wall / seconds,
-                         "clean": clean16, "samples": samples, "mean": mean,
-                         "sd": samples.std(0, ddof=1), **score(clean16, mean, samples)})
+                         "clean": clean16, "samples": samples, "mean": mean, "sd": sd,
+                         **score(clean16, mean, samples, sd)})
     return rows
 
 

@@ -72,21 +72,9 @@ def prepare_pairs(data_dir, subset: str, profile: str = "quick", gen_rate: int =
     a folder of their own, with the same per-clip seeds as a run over all splits.
     """
     size = data_profile(profile)
-    root = Path(data_dir) / "task2" / f"{subset}_{profile}"
-    tracks = root / "tracks"
-    render_corpus(tracks, subset=subset, tracks=size.tracks, seed=seed, duration_s=size.track_s,
-                  progress=progress)
-    clean = root / f"clean_{gen_rate}"
-    make_clips(tracks, clean, split_seed=seed, clip_s=size.clip_s, rate=gen_rate,
-               target_s=size.track_s, progress=progress)
-    params = (emulator_params or EmulatorParams()).replace(output_rate=gen_rate)
-    tag = "default" if emulator_params is None else params_tag(params)
-    degraded = root / f"degraded_{gen_rate}_{tag}"
-    if splits is not None:
-        degraded = degraded.with_name(degraded.name + "_" + "_".join(splits))
-    generate_pairs(_split_view(clean, splits), degraded, transform=Emulator(params), seed=seed,
-                   progress=progress)
-    return PairedCorpus(clean, degraded, gen_rate, subset)
+    return _render_cut_degrade(Path(data_dir) / "task2" / f"{subset}_{profile}", subset, size,
+                               first=0, tracks=size.tracks, gen_rate=gen_rate, seed=seed,
+                               emulator_params=emulator_params, progress=progress, splits=splits)
 
 
 def prepare_unseen_pairs(data_dir, subset: str, profile: str = "quick", count: int = 8,
@@ -102,15 +90,28 @@ def prepare_unseen_pairs(data_dir, subset: str, profile: str = "quick", count: i
     if count < 1:
         raise ValueError(f"count of unseen works must be at least 1, got {count}")
     size = data_profile(profile)
-    root = Path(data_dir) / "task2" / f"{subset}_{profile}_unseen{count}"
-    render_corpus(root / "tracks", subset=subset, tracks=size.tracks + count, seed=seed,
-                  duration_s=size.track_s, first=size.tracks)
+    return _render_cut_degrade(Path(data_dir) / "task2" / f"{subset}_{profile}_unseen{count}",
+                               subset, size, first=size.tracks, tracks=size.tracks + count,
+                               gen_rate=gen_rate, seed=seed)
+
+
+def _render_cut_degrade(root: Path, subset: str, size, *, first: int, tracks: int,
+                        gen_rate: int, seed: int, emulator_params=None, progress: bool = False,
+                        splits=None) -> PairedCorpus:
+    """Works ``first`` to ``tracks - 1`` of the selection, rendered, cut and degraded."""
+    track_dir = root / "tracks"
+    render_corpus(track_dir, subset=subset, tracks=tracks, seed=seed, duration_s=size.track_s,
+                  progress=progress, first=first)
     clean = root / f"clean_{gen_rate}"
-    make_clips(root / "tracks", clean, split_seed=seed, clip_s=size.clip_s, rate=gen_rate,
-               target_s=size.track_s)
-    degraded = root / f"degraded_{gen_rate}_default"
-    generate_pairs(clean, degraded, transform=Emulator(EmulatorParams().replace(
-        output_rate=gen_rate)), seed=seed)
+    make_clips(track_dir, clean, split_seed=seed, clip_s=size.clip_s, rate=gen_rate,
+               target_s=size.track_s, progress=progress)
+    params = (emulator_params or EmulatorParams()).replace(output_rate=gen_rate)
+    tag = "default" if emulator_params is None else params_tag(params)
+    degraded = root / f"degraded_{gen_rate}_{tag}"
+    if splits is not None:
+        degraded = degraded.with_name(degraded.name + "_" + "_".join(splits))
+    generate_pairs(_split_view(clean, splits), degraded, transform=Emulator(params), seed=seed,
+                   progress=progress)
     return PairedCorpus(clean, degraded, gen_rate, subset)
 
 

@@ -41,6 +41,7 @@ import numpy as np
 import torch
 
 from thesis_lib import metrics
+from thesis_lib._digest import file_sha256
 
 from .checkpoint import build_network, read_checkpoint, save_checkpoint
 from .loss import AuralLoss, ReleaseLoss
@@ -279,12 +280,11 @@ def train_release(config: RecipeConfig, sources, val_pairs, out_dir, *, device=N
 
 def _init_weights(init: dict) -> dict:
     """The float32 weights of ``init["path"]``, checked against its recorded sha256."""
-    import hashlib
     path = Path(init["path"])
     if not path.is_file():
         raise FileNotFoundError(f"--init {path}: no such checkpoint; pass the best.pt of the "
                                 "run this stage continues")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = file_sha256(path)
     if digest != init["sha256"]:
         raise ValueError(f"--init {path} has changed since this run started (sha256 {digest[:12]}"
                          f"… ≠ {init['sha256'][:12]}…); use another --out folder")
@@ -296,7 +296,6 @@ def _init_option(text: str | None, model: dict) -> dict | None:
     """``--init PT`` as the config's record (path and sha256); the shapes must match."""
     if text is None:
         return None
-    import hashlib
     path = Path(text).resolve()
     if not path.is_file():
         raise SystemExit(f"error: --init {text}: no such file; pass a finished run's best.pt")
@@ -304,7 +303,7 @@ def _init_option(text: str | None, model: dict) -> dict | None:
     if saved["model_config"] != model:
         raise SystemExit(f"error: --init {text} holds another network shape than "
                          "--architecture builds; pass a checkpoint of the same architecture")
-    return {"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    return {"path": str(path), "sha256": file_sha256(path)}
 
 
 def _start_delay_us(config: RecipeConfig, pool: DegradationPool) -> float:
@@ -403,8 +402,7 @@ def main(argv=None) -> dict:
                              "command to resume it before --export")
         from .checkpoint import export_release
         path = export_release(out / "best.pt", args.export, half=True)
-        import hashlib
-        print(f"[release] {path} sha256 {hashlib.sha256(path.read_bytes()).hexdigest()}")
+        print(f"[release] {path} sha256 {file_sha256(path)}")
     return result
 
 
