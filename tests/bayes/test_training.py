@@ -1,5 +1,6 @@
 """Training loop: resuming from a checkpoint continues the same run."""
 
+import pytest
 import torch
 
 from thesis_lib.bayes.diffusion import EpsNet, Schedule, diffusion_loss
@@ -35,6 +36,13 @@ def test_interrupted_and_resumed_training_equals_one_run(tmp_path):
     net_c, loss_c, batch_c = make_run()          # a fresh process picks the run up
     second = fit(net_c, loss_c, batch_c, steps=6, lr=1e-2, checkpoint=ckpt)
     assert second["step"] == 6
+    # the training time is carried across resumes: a call that finds the run finished
+    # reports the seconds of the runs that trained it, not its own few microseconds
+    net_d, loss_d, batch_d = make_run()
+    third = fit(net_d, loss_d, batch_d, steps=6, lr=1e-2, checkpoint=ckpt)
+    assert third["step"] == 6
+    assert third["seconds"] == pytest.approx(second["seconds"], abs=0.05)
+    assert third["seconds"] > first["seconds"] > 0
     for pa, pc in zip(net_a.parameters(), net_c.parameters(), strict=True):
         torch.testing.assert_close(pa, pc, rtol=1e-5, atol=1e-6)
 

@@ -67,8 +67,8 @@ def load_models(path=RELEASE_MODELS) -> tuple[Surrogate, Prior, dict]:
     """Read a file written by :func:`save_models`; a missing or foreign file raises clearly."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"Bayesian model file {path} does not exist; train one in the "
-                                "bayes chapter or pass --models")
+        raise FileNotFoundError(f"Bayesian model file {path} does not exist; train one with "
+                                "python -m thesis_lib.bayes.release or pass --models")
     try:
         state = torch.load(path, map_location="cpu", weights_only=False)
         surrogate = Surrogate(**state["surrogate_config"])

@@ -38,20 +38,22 @@ def fit(model, loss_fn, batch_fn, *, steps: int, lr: float = 1e-3, checkpoint=No
     Returns
     -------
     dict
-        ``step`` reached, ``losses`` (mean per logging interval) and ``seconds``.
+        ``step`` reached, ``losses`` (mean per logging interval) and ``seconds`` of
+        training, summed over the runs a resumed training took.
     """
     if int(steps) < 1:
         raise ValueError(f"training needs steps ≥ 1, got {steps}")
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda k: 0.5 * (1 + math.cos(math.pi * min(k, steps) / steps)))
-    step, losses = 0, []
+    step, losses, earlier_s = 0, [], 0.0
     if checkpoint is not None and Path(checkpoint).is_file():
         state = torch.load(checkpoint, map_location="cpu", weights_only=False)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         step, losses = state["step"], state["losses"]
+        earlier_s = state.get("seconds", 0.0)
     t0 = time.perf_counter()
     running = []
     model.train()
@@ -71,17 +73,19 @@ def fit(model, loss_fn, batch_fn, *, steps: int, lr: float = 1e-3, checkpoint=No
             if log is not None:
                 log(f"step {step}/{steps} loss {losses[-1]:.4f}")
             if checkpoint is not None:
-                _save(checkpoint, model, opt, sched, step, losses)
+                _save(checkpoint, model, opt, sched, step, losses,
+                      earlier_s + time.perf_counter() - t0)
         if stop:
             break
     model.eval()
-    return {"step": step, "losses": losses, "seconds": time.perf_counter() - t0}
+    return {"step": step, "losses": losses, "seconds": earlier_s + time.perf_counter() - t0}
 
 
-def _save(path, model, opt, sched, step, losses):
+def _save(path, model, opt, sched, step, losses, seconds):
     with atomic_path(path) as tmp:
         torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                    "scheduler": sched.state_dict(), "step": step, "losses": losses}, tmp)
+                    "scheduler": sched.state_dict(), "step": step, "losses": losses,
+                    "seconds": seconds}, tmp)
 
 
 def surrogate_batches(clips: list[ClipDraws], *, batch: int, crop: int, seed: int,
