@@ -1,8 +1,8 @@
 """Wall time of `thesis restore`'s sampler: a 5-s recording, K posterior samples.
 
-Uses the models given by --models (default: the chapter's retrained quick models if present,
-else the shipped ``data_manifests/models/bayes_release.pt``, else untrained networks of the
-same shape, whose cost is the same) and prints JSON with the seconds per second of audio.
+Uses the models given by --models (default: the shipped
+``data_manifests/models/bayes_release.pt``, the models `thesis restore` loads) and prints
+JSON with the seconds per second of audio.
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ import _common
 import numpy as np
 import torch
 
-from thesis_lib.bayes.diffusion import EpsNet, Prior, Schedule
 from thesis_lib.bayes.restore import RELEASE_MODELS, Restorer, load_models
-from thesis_lib.bayes.surrogate import Surrogate
 
 
 def main() -> dict:
@@ -31,19 +29,11 @@ def main() -> dict:
     _common.add_out_argument(parser)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    if args.models is not None and not os.path.isfile(args.models):
-        parser.error(f"--models {args.models}: no such file; pass a models.pt of the "
-                     "bayes_restoration chapter or data_manifests/models/bayes_release.pt")
-    candidates = ([args.models] if args.models else
-                  ["build/data/task3/models_quick_seed0/models.pt", str(RELEASE_MODELS)])
-    found = next((path for path in candidates if os.path.isfile(path)), None)
-    if found:
-        surrogate, prior, _ = load_models(found)
-        source = found
-    else:
-        surrogate = Surrogate()
-        prior = Prior(EpsNet(), Schedule.cosine(200), 0.1)
-        source = "untrained networks of the default shape"
+    source = args.models or str(RELEASE_MODELS)
+    if not os.path.isfile(source):
+        parser.error(f"--models {source}: no such file; pass a models.pt written by "
+                     "python -m thesis_lib.bayes.release or the bayes_restoration chapter")
+    surrogate, prior, _ = load_models(source)
     restorer = Restorer(surrogate, prior, samples=args.samples, steps=args.steps)
     rate = 48_000
     y = 0.05 * np.random.default_rng(0).standard_normal(int(args.seconds * rate))
