@@ -97,3 +97,17 @@ def test_shipped_models_are_loaded_even_when_the_run_folder_holds_a_retraining(t
     assert training == {"which": "models.pt"} and prior.scale == pytest.approx(0.1)
     with pytest.raises(FileNotFoundError, match="missing.pt does not exist"):
         models_for(*never_trains.values(), run, shipped=tmp_path / "missing.pt")
+
+
+def test_paired_difference_matches_clips_not_row_order():
+    from thesis_lib.bayes.experiment import paired_difference
+
+    # three clips; the reference rows come in another order than the method's rows
+    ours = [{"split": "test", "clip": c, "method": "a", "si_sdr_db": v}
+            for c, v in ((0, 10.0), (1, 20.0), (2, 30.0))]
+    theirs = [{"split": "test", "clip": c, "method": "b", "si_sdr_db": v}
+              for c, v in ((2, 29.0), (0, 9.0), (1, 19.0))]
+    mean, half_width = paired_difference(ours + theirs, "a", "b")
+    assert mean == pytest.approx(1.0) and half_width == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValueError, match="same clips"):
+        paired_difference(ours + theirs[:2], "a", "b")

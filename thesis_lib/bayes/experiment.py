@@ -154,6 +154,22 @@ def score(clean16, estimate16, samples16=None, sd16=None) -> dict:
     return out
 
 
+def paired_difference(rows, method: str, reference: str, key: str = "si_sdr_db"):
+    """Mean over clips of ``key`` of ``method`` minus that of ``reference`` on the same clip,
+    with the half-width of its 95 % interval (:func:`mean_ci95`).
+
+    Clips are matched by their ``(split, clip)``; the paired interval is much narrower than
+    the two unpaired ones when the clips differ more from each other than the methods do.
+    """
+    def by_clip(name):
+        return {(r["split"], r["clip"]): r[key] for r in rows if r["method"] == name}
+
+    ours, theirs = by_clip(method), by_clip(reference)
+    if not ours or ours.keys() != theirs.keys():
+        raise ValueError(f"{method!r} and {reference!r} must be scored on the same clips")
+    return mean_ci95([ours[clip] - theirs[clip] for clip in ours])
+
+
 def mean_ci95(values) -> tuple[float, float]:
     """Mean and the half-width of its 95 % Student-t interval."""
     from scipy.stats import t

@@ -12,7 +12,9 @@ command resumes, across sessions.
 Usage::
 
     nice -n 19 python -m thesis_lib.bayes.release --data-dir build/data --out RUN \\
-        [--surrogate-steps 1600] [--prior-steps 6000] [--minutes 60] [--threads 1]
+        [--surrogate-steps 1600] [--prior-steps 12000] [--minutes 90] [--threads 1]
+
+The defaults are the shipped release's settings (``data_manifests/models.yml``).
 
 ``RUN/models.pt`` is the result (the format of :func:`~.restore.save_models`), to be
 copied to ``data_manifests/models/bayes_release.pt`` and recorded in
@@ -36,12 +38,13 @@ from .experiment import bayes_profile, corpus_splits, models_for
 def train_release(data_dir, out, *, surrogate_steps: int, prior_steps: int, minutes: float,
                   seed: int = 0, log=None):
     """Train (or resume) the release surrogate and prior; returns the training history."""
+    splits, _ = corpus_splits(data_dir, "quick", seed=seed, limits={"val": 0, "test": 0})
+    train_pairs = [(y, x) for _, y, x in splits["train"]]
     profile = dataclasses.replace(bayes_profile("quick"), surrogate_steps=surrogate_steps,
                                   prior_steps=prior_steps, minutes=minutes,
-                                  train_clips=10 ** 6)   # every training clip
-    splits, _ = corpus_splits(data_dir, "quick", seed=seed, limits={"val": 0, "test": 0})
-    _, _, training = models_for([(y, x) for _, y, x in splits["train"]],
-                                Emulator(EmulatorParams()), profile, out, seed=seed, log=log)
+                                  train_clips=len(train_pairs))
+    _, _, training = models_for(train_pairs, Emulator(EmulatorParams()), profile, out,
+                                seed=seed, log=log)
     return training
 
 
@@ -54,8 +57,8 @@ def main(argv=None) -> int:
                         help="the book's data folder (its task2 corpora are made if missing)")
     parser.add_argument("--out", required=True, help="run folder; models.pt is written there")
     parser.add_argument("--surrogate-steps", type=int, default=1600)
-    parser.add_argument("--prior-steps", type=int, default=6000)
-    parser.add_argument("--minutes", type=float, default=60.0,
+    parser.add_argument("--prior-steps", type=int, default=12000)
+    parser.add_argument("--minutes", type=float, default=90.0,
                         help="wall-time cap of each training (a capped run resumes later)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--seed", type=int, default=0)
